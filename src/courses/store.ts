@@ -1,0 +1,66 @@
+import type { Sql } from "postgres";
+
+export const COURSE_TYPES = ["self_paced", "cohort", "live", "blended"] as const;
+export type CourseType = (typeof COURSE_TYPES)[number];
+
+export interface Course {
+  id: string;
+  tenant_id: string;
+  title: string;
+  description: string;
+  course_type: CourseType;
+  instructor_id: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type CourseChanges = Partial<Pick<Course, "title" | "description" | "course_type">>;
+
+const columns = "id, tenant_id, title, description, course_type, instructor_id, created_at, updated_at";
+
+export async function insertCourse(
+  sql: Sql,
+  course: Omit<Course, "created_at" | "updated_at">,
+): Promise<Course> {
+  const [row] = await sql<Course[]>`
+    insert into courses (id, tenant_id, title, description, course_type, instructor_id)
+    values (${course.id}, ${course.tenant_id}, ${course.title}, ${course.description}, ${course.course_type}, ${course.instructor_id})
+    returning ${sql.unsafe(columns)}`;
+  return row as Course;
+}
+
+export async function findCourse(sql: Sql, tenantId: string, id: string): Promise<Course | undefined> {
+  const [row] = await sql<
+    Course[]
+  >`select ${sql.unsafe(columns)} from courses where tenant_id = ${tenantId} and id = ${id}`;
+  return row;
+}
+
+export async function listCourses(
+  sql: Sql,
+  tenantId: string,
+  after: string | null,
+  limit: number,
+): Promise<Course[]> {
+  return sql<Course[]>`
+    select ${sql.unsafe(columns)} from courses
+    where tenant_id = ${tenantId} ${after ? sql`and id > ${after}` : sql``}
+    order by id limit ${limit + 1}`;
+}
+
+export async function updateCourse(
+  sql: Sql,
+  tenantId: string,
+  id: string,
+  changes: CourseChanges,
+): Promise<Course | undefined> {
+  const [row] = await sql<Course[]>`
+    update courses set
+      title = coalesce(${changes.title ?? null}, title),
+      description = coalesce(${changes.description ?? null}, description),
+      course_type = coalesce(${changes.course_type ?? null}, course_type),
+      updated_at = now()
+    where tenant_id = ${tenantId} and id = ${id}
+    returning ${sql.unsafe(columns)}`;
+  return row;
+}

@@ -1,0 +1,40 @@
+import { readdir, readFile } from "node:fs/promises";
+import type { Sql } from "postgres";
+
+const migrationsDirectory = new URL("./migrations/", import.meta.url);
+// Any fixed 64-bit number works; it only has to be the same for every instance of this service.
+const MIGRATION_LOCK_ID = 7_303_202_611;
+
+/**
+ * Applies `migrations/NNN_name.sql` in order, each in its own transaction, recorded in
+ * `schema_migrations`. A session-level advisory lock makes concurrent start-ups wait for each other.
+ */
+export async function migrate(sql: Sql): Promise<string[]> {
+  const files = (await readdir(migrationsDirectory))
+    .filter((name) => /^\d{3}_[a-z0-9_]+\.sql$/.test(name))
+    .sort();
+  const connection = await sql.reserve();
+  const applied: string[] = [];
+  try {
+    await connection`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+    await connection`create table if not exists schema_migrations (
+      name text primary key,
+      applied_at timestamptz not null default now()
+    )`;
+    const done = new Set(
+      (await connection<{ name: string }[]>`select name from schema_migrations`).map((r) => r.name),
+    );
+    for (const file of files) {
+      if (done.has(file)) continue;
+      const body = await readFile(new URL(file, migrationsDirectory), "utf8");
+      await connection.unsafe(
+        `begin;\n${body}\ninsert into schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`,
+      );
+      applied.push(file);
+    }
+  } finally {
+    await connection`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.catch(() => {});
+    connection.release();
+  }
+  return applied;
+}

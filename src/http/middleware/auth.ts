@@ -1,0 +1,51 @@
+import { timingSafeEqual } from "node:crypto";
+import { trace } from "@opentelemetry/api";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Session, Sessions } from "../../users/sessions.ts";
+import type { Role } from "../../users/store.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError, forbidden, unauthorized } from "../errors.ts";
+
+export function bearerToken(c: Context): string | undefined {
+  const header = c.req.header("authorization");
+  const match = header ? /^Bearer ([\w.~+/=-]{1,512})$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Loads the session when a bearer token is sent; a token of another tenant is treated as invalid. */
+export function authenticate(sessions: Sessions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set("session", undefined);
+    if (c.req.header("authorization") !== undefined) {
+      const token = bearerToken(c);
+      const session = token ? await sessions.find(token) : undefined;
+      if (!session || session.tenantId !== c.var.tenant.id) throw unauthorized("Invalid or expired token");
+      c.set("session", session);
+      c.set("logger", c.var.logger.with({ userId: session.userId }));
+      trace.getActiveSpan()?.setAttribute("user.id", session.userId);
+    }
+    await next();
+  };
+}
+
+/** The signed-in user, optionally required to hold one of `roles`. */
+export function requireSession(c: Context<AppEnv>, ...roles: Role[]): Session {
+  const session = c.var.session;
+  if (!session) throw unauthorized();
+  if (roles.length > 0 && !roles.includes(session.role)) {
+    throw forbidden(`This action requires the role ${roles.join(" or ")}`);
+  }
+  return session;
+}
+
+/** Platform operations (creating tenants, ops endpoints) use ADMIN_TOKEN; without it they are disabled. */
+export function requireAdminToken(adminToken: string | undefined): MiddlewareHandler<AppEnv> {
+  const expected = adminToken ? Buffer.from(adminToken) : undefined;
+  return async (c, next) => {
+    if (!expected) throw new ApiError(403, "admin_disabled", "Set ADMIN_TOKEN to enable platform operations");
+    const given = Buffer.from(bearerToken(c) ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw unauthorized("Admin token required");
+    await next();
+  };
+}

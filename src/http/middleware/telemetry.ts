@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  TraceFlags,
+  trace,
+} from "@opentelemetry/api";
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { Logger } from "../../telemetry/logger.ts";
+import type { Metrics } from "../../telemetry/metrics.ts";
+import type { AppEnv } from "../context.ts";
+
+const tracer = trace.getTracer("fediflow-http");
+const headerGetter: TextMapGetter<Headers> = {
+  get: (headers, key) => headers.get(key) ?? undefined,
+  keys: (headers) => [...headers.keys()],
+};
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+// With exemplars enabled prom-client only accepts the object form of observe(); an empty label set
+// records no exemplar (unsampled requests have no trace to link to).
+const NO_EXEMPLAR = {};
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Label for requests that matched no route: raw paths would make the series unbounded. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/** The route template that answered, or `unmatched` when only middleware (method ALL) ran. */
+function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string {
+  const route = matchedRoutes(c)[c.req.routeIndex];
+  return route && route.method !== "ALL" ? route.path : UNMATCHED_ROUTE;
+}
+
+/**
+ * One middleware per request for the three signals, sharing one clock and one route lookup: the
+ * server span `METHOD /route/template` (continuing an incoming traceparent), the HTTP metrics with a
+ * trace-id exemplar, and the access log line from the request's child logger.
+ */
+export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    const headerId = c.req.header("x-request-id");
+    const requestId = headerId && REQUEST_ID.test(headerId) ? headerId : randomUUID();
+    const userAgent = c.req.header("user-agent") ?? "";
+    const parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
+    const span = tracer.startSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          "http.request.method": method,
+          "url.path": c.req.path,
+          "user_agent.original": userAgent,
+          "http.request.id": requestId,
+        },
+      },
+      parent,
+    );
+    c.set("requestId", requestId);
+    c.set("logger", logger.with({ requestId, userAgent }));
+    c.header("x-request-id", requestId);
+    try {
+      await context.with(trace.setSpan(parent, span), next);
+    } finally {
+      const status = c.res.status;
+      const route = routeTemplate(c);
+      const seconds = (performance.now() - started) / 1000;
+      span.updateName(`${method} ${route}`);
+      span.setAttribute("http.route", route);
+      span.setAttribute("http.response.status_code", status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+
+      const labels = { method, route, status_code: String(status) };
+      metrics.httpRequests.inc(labels);
+      const spanContext = span.spanContext();
+      const sampled = (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+      metrics.httpRequestDuration.observe({
+        labels,
+        value: seconds,
+        exemplarLabels: sampled ? { trace_id: spanContext.traceId } : NO_EXEMPLAR,
+      });
+      // Written inside the span's context so the line carries its trace and span ids.
+      context.with(trace.setSpan(parent, span), () =>
+        c.var.logger.info("{method} {route} {status} {durationMs}ms", {
+          method,
+          route,
+          path: c.req.path,
+          status,
+          durationMs: Math.round(seconds * 1e6) / 1000,
+        }),
+      );
+    }
+  };
+}

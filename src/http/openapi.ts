@@ -1,0 +1,42 @@
+import { z } from "@hono/zod-openapi";
+
+/** Schemas and helpers shared by the route modules; the OpenAPI document is generated from them. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      requestId: z.string(),
+      fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const IdParams = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
+
+export const timestamp = z.iso.datetime().openapi({ example: "2026-11-25T12:00:00.000Z" });
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { body: { required: true, content: { "application/json": { schema } } } };
+}
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+export const errorResponse = (description: string) => jsonResponse(ErrorSchema, description);
+
+/** The error responses every tenant-scoped route can give, merged into each route's own. */
+export const commonErrors = {
+  400: errorResponse("Malformed request, missing or invalid X-Tenant-Id"),
+  401: errorResponse("Missing, invalid or expired bearer token"),
+  403: errorResponse("Signed in, but the role does not allow this"),
+  404: errorResponse("Not found in this tenant"),
+  422: errorResponse("The body failed validation; `fields` lists each problem"),
+  429: errorResponse("Rate limit exceeded; see Retry-After"),
+  503: errorResponse("A dependency (database or session store) is unavailable"),
+} as const;
+
+export const bearerSecurity = [{ bearer: [] }];
+
+export const iso = (date: Date): string => date.toISOString();

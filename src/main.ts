@@ -1,0 +1,51 @@
+import { ConfigError, loadConfig } from "./config.ts";
+import { startServer } from "./server.ts";
+import { createService } from "./service.ts";
+import { shutdownTelemetry } from "./telemetry/instrumentation.ts";
+import { appLogger, configureLogging } from "./telemetry/logger.ts";
+
+/** The one place that reads process globals: environment, signals, exit code. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const stopLogging = await configureLogging(config);
+  const logger = appLogger("main");
+  const service = await createService(config);
+  const server = await startServer(service.app.fetch, { port: config.port, host: config.host });
+  service.lifecycle.ready = true;
+  logger.info("FediFlow API listening on port {port} ({database} database, {cache} cache)", {
+    port: server.port,
+    database: service.deps.db.kind,
+    cache: service.deps.cache.kind,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.lifecycle.shuttingDown = true;
+    logger.info("Received {signal}: draining", { signal });
+    if (config.shutdownDrainDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDrainDelayMs));
+    await server.close(config.shutdownTimeoutMs);
+    await service.close();
+    logger.info("Shutdown complete");
+    await shutdownTelemetry(2000);
+    await stopLogging();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `FediFlow API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

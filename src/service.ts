@@ -1,0 +1,78 @@
+import { createActivityService, localOnlyOutbox } from "./activities/service.ts";
+import type { Cache } from "./cache/cache.ts";
+import { createMemoryCache } from "./cache/memory-cache.ts";
+import { createRedisCache } from "./cache/redis-cache.ts";
+import type { Config } from "./config.ts";
+import { connectDatabase } from "./db/client.ts";
+import { migrate } from "./db/migrate.ts";
+import { createHealthChecks } from "./health/checks.ts";
+import { databaseCheck, federationCheck, memoryCheck, redisCheck } from "./health/standard-checks.ts";
+import { createApp } from "./http/app.ts";
+import type { AppDeps, Lifecycle } from "./http/context.ts";
+import { createFaultInjector } from "./ops/faults.ts";
+import { clientAddress } from "./server.ts";
+import { appLogger } from "./telemetry/logger.ts";
+import { createMetrics } from "./telemetry/metrics.ts";
+import { createTenantResolver } from "./tenants/resolver.ts";
+import { createSessions } from "./users/sessions.ts";
+
+/** Connects the dependencies, applies migrations and composes the app; `close` releases it all. */
+export async function createService(config: Config) {
+  const logger = appLogger();
+  const metrics = createMetrics({ maxTenants: config.metrics.maxTenants });
+  const db = await connectDatabase(config.database);
+  let cache: Cache | undefined;
+  try {
+    const applied = await migrate(db.sql);
+    if (applied.length > 0) logger.info("Applied migrations {applied}", { applied });
+    metrics.observePool(db.poolName, db.usage);
+    cache = config.redis.url
+      ? createRedisCache(config.redis.url, config.redis.commandTimeoutMs, appLogger("redis"))
+      : createMemoryCache();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const health = createHealthChecks({
+    timeoutMs: config.health.timeoutMs,
+    version: config.service.version,
+    environment: config.service.environment,
+  });
+  health.register("database", databaseCheck(db));
+  health.register("redis", redisCheck(cache));
+  // No remote instances until federation is enabled: the check reports ok with total 0.
+  health.register(
+    "federation",
+    federationCheck(async () => ({ healthy: 0, total: 0 })),
+  );
+  health.register("memory", memoryCheck(config.health.memoryLimitBytes));
+
+  const lifecycle: Lifecycle = { ready: false, shuttingDown: false };
+  const deps: AppDeps = {
+    config,
+    db,
+    cache,
+    metrics,
+    logger,
+    sessions: createSessions(cache, config.sessionTtlSeconds),
+    tenants: createTenantResolver(db.sql),
+    activities: createActivityService(localOnlyOutbox),
+    health,
+    faults: createFaultInjector(),
+    lifecycle,
+    clientAddress,
+  };
+  const app = createApp(deps);
+  const openCache = cache;
+  return {
+    app,
+    deps,
+    lifecycle,
+    async close(): Promise<void> {
+      await Promise.allSettled([db.close(), openCache.close()]);
+    },
+  };
+}
+
+export type Service = Awaited<ReturnType<typeof createService>>;

@@ -1,0 +1,102 @@
+/**
+ * Starts the OpenTelemetry SDK before the application loads (`node --import`, `bun --preload`,
+ * `deno run --preload`). Traces and logs go OTLP/HTTP protobuf to OTEL_EXPORTER_OTLP_ENDPOINT; the
+ * standard OTEL_* variables keep their meaning, OTEL_SDK_DISABLED=true turns everything off.
+ * HTTP server spans come from a Hono middleware, not from monkey-patching, so they exist on all runtimes.
+ */
+import type { ExportResult } from "@opentelemetry/core";
+import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  BatchLogRecordProcessor,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+} from "@opentelemetry/sdk-logs";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import { recordExportResult } from "./export-health.ts";
+
+type Exporter<T> = {
+  export(items: T[], done: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+};
+
+/** Passes exports through and counts the failures, so a dead Collector shows up in /metrics. */
+function countingExporter<T, E extends Exporter<T>>(signal: "traces" | "logs", exporter: E): E {
+  return new Proxy(exporter, {
+    get(target, property, receiver) {
+      if (property !== "export") return Reflect.get(target, property, receiver);
+      return (items: T[], done: (result: ExportResult) => void) =>
+        target.export(items, (result) => {
+          recordExportResult(signal, result);
+          done(result);
+        });
+    },
+  });
+}
+
+const env = process.env;
+// Bounded queues: with the Collector down, at most this many records wait in memory; the rest are dropped.
+const queue = {
+  maxQueueSize: 2048,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 1000,
+  exportTimeoutMillis: 10_000,
+};
+
+function startSdk(): NodeSDK | undefined {
+  if (env.OTEL_SDK_DISABLED === "true") return undefined;
+  const tracesOn = env.OTEL_TRACES_EXPORTER !== "none";
+  const logsOn = env.OTEL_LOGS_EXPORTER !== "none";
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? "fediflow-api",
+      [ATTR_SERVICE_VERSION]: env.APP_VERSION ?? "0.1.0",
+      "deployment.environment.name": env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? "development",
+    }),
+    spanProcessors: tracesOn
+      ? [
+          new BatchSpanProcessor({
+            exporter: countingExporter<ReadableSpan, SpanExporter>("traces", new OTLPTraceExporter()),
+            ...queue,
+          }),
+        ]
+      : [],
+    logRecordProcessors: logsOn
+      ? [
+          new BatchLogRecordProcessor({
+            exporter: countingExporter<ReadableLogRecord, LogRecordExporter>("logs", new OTLPLogExporter()),
+            ...queue,
+          }),
+        ]
+      : [],
+    // Metrics are scraped from /metrics (prom-client); no OTLP metric exporter.
+    metricReaders: [],
+    instrumentations: [],
+  });
+  sdk.start();
+  return sdk;
+}
+
+// Imported both by the preload and by main.ts: start once per process.
+const globalKey = Symbol.for("fediflow.telemetry.sdk");
+const holder = globalThis as { [globalKey]?: NodeSDK | null };
+if (holder[globalKey] === undefined) holder[globalKey] = startSdk() ?? null;
+
+/** Flushes and stops the exporters, giving up after `timeoutMs` so shutdown never hangs on a dead Collector. */
+export async function shutdownTelemetry(timeoutMs: number): Promise<void> {
+  const sdk = holder[globalKey];
+  if (!sdk) return;
+  holder[globalKey] = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    sdk.shutdown().catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,204 @@
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  Registry,
+  type RegistryContentType,
+} from "prom-client";
+import type { PoolUsage } from "../db/traced-sql.ts";
+import { exportFailures } from "./export-health.ts";
+
+/** Business events the domain reports; the domain never touches prom-client directly. */
+export interface DomainMetrics {
+  sessionStarted(tenant: string, userType: string): void;
+  enrolled(tenant: string, courseType: string): void;
+  contentCreated(tenant: string, contentType: string, userRole: string): void;
+}
+
+/** Keeps a label's value set bounded: the first `cap` distinct values pass, later ones become `other`. */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+  private readonly cap: number;
+  constructor(cap: number) {
+    this.cap = cap;
+  }
+  value(raw: string): string {
+    if (this.seen.has(raw)) return raw;
+    if (this.seen.size >= this.cap) return "other";
+    this.seen.add(raw);
+    return raw;
+  }
+}
+
+// prom-client's default collectors also export these `_total` gauges, which break `promtool check
+// metrics`; the same values are in nodejs_active_handles / nodejs_active_requests / nodejs_active_resources.
+const MISNAMED_DEFAULT_GAUGES = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+export function createMetrics(options: { maxTenants: number }) {
+  // Created as OpenMetrics so histograms may carry exemplars; text scrapes switch the format per render.
+  const registry = new Registry<RegistryContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
+  const registers = [registry];
+  const tenantLabel = new BoundedLabel(options.maxTenants);
+
+  const httpRequestDuration = new Histogram<string>({
+    name: "http_request_duration_seconds",
+    help: "Duration of HTTP requests in seconds",
+    labelNames: ["method", "route", "status_code"],
+    buckets: [0.001, 0.01, 0.1, 1, 5, 10],
+    enableExemplars: true,
+    registers,
+  });
+  const httpRequests = new Counter({
+    name: "http_requests_total",
+    help: "Total number of HTTP requests",
+    labelNames: ["method", "route", "status_code"] as const,
+    registers,
+  });
+  const federationActivities = new Counter({
+    name: "federation_activities_total",
+    help: "Total number of federated activities processed",
+    labelNames: ["type", "instance", "status"] as const,
+    registers,
+  });
+  const federationDeliveryFailures = new Counter({
+    name: "federation_delivery_failures_total",
+    help: "Total number of failed federation delivery attempts",
+    labelNames: ["instance", "reason"] as const,
+    registers,
+  });
+  const federationInstancesConnected = new Gauge({
+    name: "federation_instances_connected",
+    help: "Number of federated instances connected",
+    labelNames: ["tenant"] as const,
+    registers,
+  });
+  const userSessions = new Counter({
+    name: "user_sessions_total",
+    help: "Total number of user sessions",
+    labelNames: ["tenant", "user_type"] as const,
+    registers,
+  });
+  const courseEnrollments = new Counter({
+    name: "course_enrollments_total",
+    help: "Total number of course enrollments",
+    labelNames: ["tenant", "course_type"] as const,
+    registers,
+  });
+  const contentCreated = new Counter({
+    name: "content_created_total",
+    help: "Total content created by users",
+    labelNames: ["tenant", "content_type", "user_role"] as const,
+    registers,
+  });
+
+  const exportFailuresCounter = new Counter({
+    name: "telemetry_export_failures_total",
+    help: "OTLP export batches that failed (Collector unreachable, slow or refusing)",
+    labelNames: ["signal"] as const,
+    registers,
+    collect() {
+      for (const signal of ["traces", "logs"] as const) {
+        const delta = exportFailures[signal] - (reported[signal] ?? 0);
+        if (delta > 0) this.inc({ signal }, delta);
+        reported[signal] = exportFailures[signal];
+      }
+    },
+  });
+  const reported: Record<string, number> = { traces: 0, logs: 0 };
+  for (const signal of ["traces", "logs"]) exportFailuresCounter.inc({ signal }, 0);
+
+  /** Reports the pool from the in-flight statement count kept by the traced client. */
+  function observePool(poolName: string, usage: PoolUsage): void {
+    const labels = { pool_name: poolName };
+    new Gauge({
+      name: "database_connections_active",
+      help: "Number of active database connections",
+      labelNames: ["pool_name"] as const,
+      registers,
+      collect() {
+        this.set(labels, Math.min(usage.inFlight, usage.max));
+      },
+    });
+    new Gauge({
+      name: "database_connections_max",
+      help: "Maximum number of database connections in the pool",
+      labelNames: ["pool_name"] as const,
+      registers,
+      collect() {
+        this.set(labels, usage.max);
+      },
+    });
+    new Gauge({
+      name: "database_connections_waiting",
+      help: "Number of queries waiting for a free database connection",
+      labelNames: ["pool_name"] as const,
+      registers,
+      collect() {
+        this.set(labels, Math.max(0, usage.inFlight - usage.max));
+      },
+    });
+  }
+
+  const domain: DomainMetrics = {
+    sessionStarted: (tenant, userType) =>
+      userSessions.inc({ tenant: tenantLabel.value(tenant), user_type: userType }),
+    enrolled: (tenant, courseType) =>
+      courseEnrollments.inc({ tenant: tenantLabel.value(tenant), course_type: courseType }),
+    contentCreated: (tenant, contentType, userRole) =>
+      contentCreated.inc({
+        tenant: tenantLabel.value(tenant),
+        content_type: contentType,
+        user_role: userRole,
+      }),
+  };
+
+  // Rendering switches the registry's format and prom-client renames counters in place while rendering
+  // OpenMetrics (it strips `_total`), so renders run one at a time and restore the names afterwards.
+  let previousRender: Promise<unknown> = Promise.resolve();
+  async function renderOnce(openMetrics: boolean): Promise<string> {
+    const counters = registry.getMetricsAsArray().filter((m) => String(m.type) === "counter") as unknown as {
+      name: string;
+    }[];
+    const names = counters.map((m) => m.name);
+    registry.setContentType(
+      openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE,
+    );
+    try {
+      return await registry.metrics();
+    } finally {
+      counters.forEach((m, i) => {
+        m.name = names[i] as string;
+      });
+    }
+  }
+  function render(openMetrics: boolean): Promise<string> {
+    const result = previousRender.then(() => renderOnce(openMetrics));
+    previousRender = result.catch(() => {});
+    return result;
+  }
+
+  return {
+    registry,
+    render,
+    contentType: (openMetrics: boolean) =>
+      openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE,
+    httpRequestDuration,
+    httpRequests,
+    federationActivities,
+    federationDeliveryFailures,
+    federationInstancesConnected,
+    tenantLabel,
+    observePool,
+    domain,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

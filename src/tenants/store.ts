@@ -1,0 +1,37 @@
+import type { Sql } from "postgres";
+import { isUuid } from "../ids.ts";
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  domain: string | null;
+  created_at: Date;
+}
+
+export async function insertTenant(sql: Sql, tenant: Omit<Tenant, "created_at">): Promise<Tenant> {
+  const [row] = await sql<Tenant[]>`
+    insert into tenants (id, slug, name, domain)
+    values (${tenant.id}, ${tenant.slug}, ${tenant.name}, ${tenant.domain})
+    returning id, slug, name, domain, created_at`;
+  return row as Tenant;
+}
+
+/** Finds a tenant by id or slug (the X-Tenant-Id header accepts either) or by its own domain. */
+export async function findTenant(
+  sql: Sql,
+  by: { key: string } | { domain: string },
+): Promise<Tenant | undefined> {
+  if ("domain" in by) {
+    const [row] = await sql<
+      Tenant[]
+    >`select id, slug, name, domain, created_at from tenants where domain = ${by.domain}`;
+    return row;
+  }
+  const [row] = isUuid(by.key)
+    ? await sql<Tenant[]>`select id, slug, name, domain, created_at from tenants where id = ${by.key}`
+    : await sql<
+        Tenant[]
+      >`select id, slug, name, domain, created_at from tenants where slug = ${by.key.toLowerCase()}`;
+  return row;
+}

@@ -1,0 +1,56 @@
+import type { Sql } from "postgres";
+
+export const ROLES = ["admin", "instructor", "student"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: string;
+  tenant_id: string;
+  username: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  created_at: Date;
+}
+
+const columns = "id, tenant_id, username, email, display_name, role, created_at";
+
+export async function insertUser(
+  sql: Sql,
+  user: Omit<User, "created_at"> & { password_hash: string },
+): Promise<User> {
+  const [row] = await sql<User[]>`
+    insert into users (id, tenant_id, username, email, display_name, role, password_hash)
+    values (${user.id}, ${user.tenant_id}, ${user.username}, ${user.email}, ${user.display_name}, ${user.role}, ${user.password_hash})
+    returning ${sql.unsafe(columns)}`;
+  return row as User;
+}
+
+export async function findUser(sql: Sql, tenantId: string, id: string): Promise<User | undefined> {
+  const [row] = await sql<
+    User[]
+  >`select ${sql.unsafe(columns)} from users where tenant_id = ${tenantId} and id = ${id}`;
+  return row;
+}
+
+export async function findCredentials(
+  sql: Sql,
+  tenantId: string,
+  username: string,
+): Promise<(User & { password_hash: string }) | undefined> {
+  const [row] = await sql<(User & { password_hash: string })[]>`
+    select ${sql.unsafe(columns)}, password_hash from users where tenant_id = ${tenantId} and username = ${username}`;
+  return row;
+}
+
+export async function listUsers(
+  sql: Sql,
+  tenantId: string,
+  after: string | null,
+  limit: number,
+): Promise<User[]> {
+  return sql<User[]>`
+    select ${sql.unsafe(columns)} from users
+    where tenant_id = ${tenantId} ${after ? sql`and id > ${after}` : sql``}
+    order by id limit ${limit + 1}`;
+}
