@@ -57,14 +57,29 @@ export function errorBody(c: Context<AppEnv>, code: string, message: string, ext
   return { error: { code, message, requestId: c.var.requestId ?? "none", ...extra } };
 }
 
+/**
+ * An error answered before the request body was read leaves bytes on the connection, and Node resets
+ * such a connection: read what is left (bounded by the body limit). A body over the limit is not read;
+ * the connection is closed instead.
+ */
+async function settleUnreadBody(c: Context<AppEnv>, status: number): Promise<void> {
+  const request = c.req.raw;
+  if (status === 413) {
+    c.header("Connection", "close");
+  } else if (request.body && !request.bodyUsed) {
+    await request.arrayBuffer().catch(() => {});
+  }
+}
+
 /** Every error becomes `{ error: { code, message, requestId } }`; only bugs and outages are 5xx. */
-export function handleError(error: Error, c: Context<AppEnv>): Response {
+export async function handleError(error: Error, c: Context<AppEnv>): Promise<Response> {
   const known = toApiError(error);
   const span = trace.getActiveSpan();
   if (!known || known.status >= 500) {
     span?.recordException(error);
     span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
   }
+  await settleUnreadBody(c, known?.status ?? 500);
   if (!known) {
     c.var.logger?.error("Unhandled error: {error}", { error: error.message, stack: error.stack });
     return c.json(errorBody(c, "internal_error", "Internal server error"), 500);

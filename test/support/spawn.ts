@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { createTestDatabase, type TestDatabase, testCacheEnv } from "./database.ts";
+import { ADMIN_TOKEN } from "./in-process.ts";
+
+export type Runtime = "node" | "bun" | "deno";
+
+const root = join(import.meta.dirname, "..", "..");
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+
+/** The command that starts src/main.ts with the telemetry preload on each runtime (as package.json does). */
+export function runtimeCommand(runtime: Runtime): string[] {
+  const preload = "./src/telemetry/instrumentation.ts";
+  switch (runtime) {
+    case "node":
+      return [process.execPath, "--import", preload, "src/main.ts"];
+    case "bun":
+      return [bin("bun"), "--preload", preload, "src/main.ts"];
+    case "deno":
+      return [bin("deno"), "run", "-A", "--preload", preload, "src/main.ts"];
+  }
+}
+
+export interface SpawnedServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** Every stdout line the server wrote, parsed as JSON where possible. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the real server as a child process (own database, port chosen by the OS) and resolves once it
+ * logged that it listens. `env` is added to a clean environment: OTEL_* variables come only from the test.
+ */
+export async function spawnServer(
+  options: { runtime?: Runtime; env?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<SpawnedServer> {
+  const runtime = options.runtime ?? "node";
+  const database = options.database ?? (await createTestDatabase());
+  const [command, ...args] = runtimeCommand(runtime);
+  const child = spawn(command as string, args, {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      ADMIN_TOKEN,
+      PASSWORD_HASH_COST: "10",
+      DATABASE_POOL_MAX: "4",
+      OTEL_SDK_DISABLED: "true",
+      DENO_NO_UPDATE_CHECK: "1",
+      ...database.env,
+      ...testCacheEnv(),
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    try {
+      logs.push(JSON.parse(line));
+    } catch {
+      logs.push({ raw: line });
+    }
+    for (const wake of waiters) wake();
+  });
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+    stderr.push(line);
+  });
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+
+  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const found = logs.find(predicate);
+        if (found) {
+          cleanup();
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`log line not seen in ${timeoutMs} ms; stdout:\n${JSON.stringify(logs)}\nstderr:\n${stderr.join("\n")}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      exited.then(() => {
+        if (!logs.find(predicate)) {
+          cleanup();
+          reject(new Error(`server exited; stdout:\n${JSON.stringify(logs)}\nstderr:\n${stderr.join("\n")}`));
+        }
+      });
+      waiters.add(check);
+      check();
+    });
+
+  const listening = await waitForLog((line) => typeof line.port === "number" && /listening/.test(String(line.message)));
+  const port = listening.port as number;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    process: child,
+    logs,
+    stderr,
+    waitForLog,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      const code = await exited;
+      if (!options.database) await database.drop();
+      return code;
+    },
+  };
+}
