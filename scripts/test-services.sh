@@ -31,7 +31,10 @@ if ! pg_ctlcluster "$PG_VERSION" main status >/dev/null 2>&1; then
   pg_ctlcluster "$PG_VERSION" main start >&2
 fi
 su postgres -c "psql -q -p ${PG_PORT} -c \"alter user postgres password 'postgres'\"" >&2
-su postgres -c "psql -q -p ${PG_PORT} -c 'create extension if not exists pg_stat_statements'" >&2
+# In template1 too, so every database a test creates has it.
+for db in postgres template1; do
+  su postgres -c "psql -q -p ${PG_PORT} -d $db -c 'create extension if not exists pg_stat_statements'" >&2
+done
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no >&2

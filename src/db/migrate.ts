@@ -5,11 +5,21 @@ const migrationsDirectory = new URL("./migrations/", import.meta.url);
 // Any fixed 64-bit number works; it only has to be the same for every instance of this service.
 const MIGRATION_LOCK_ID = 7_303_202_611;
 
+// PGlite multiplexes every connection onto one backend session, where advisory locks are re-entrant:
+// runs inside one process are therefore also chained here.
+let previousRun: Promise<unknown> = Promise.resolve();
+
 /**
  * Applies `migrations/NNN_name.sql` in order, each in its own transaction, recorded in
  * `schema_migrations`. A session-level advisory lock makes concurrent start-ups wait for each other.
  */
-export async function migrate(sql: Sql): Promise<string[]> {
+export function migrate(sql: Sql): Promise<string[]> {
+  const run = previousRun.then(() => migrateLocked(sql));
+  previousRun = run.catch(() => {});
+  return run;
+}
+
+async function migrateLocked(sql: Sql): Promise<string[]> {
   const files = (await readdir(migrationsDirectory))
     .filter((name) => /^\d{3}_[a-z0-9_]+\.sql$/.test(name))
     .sort();
@@ -27,9 +37,14 @@ export async function migrate(sql: Sql): Promise<string[]> {
     for (const file of files) {
       if (done.has(file)) continue;
       const body = await readFile(new URL(file, migrationsDirectory), "utf8");
-      await connection.unsafe(
-        `begin;\n${body}\ninsert into schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`,
-      );
+      try {
+        await connection
+          .unsafe(`begin;\n${body}\ninsert into schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`)
+          .simple();
+      } catch (error) {
+        await connection`rollback`.catch(() => {});
+        throw new Error(`Migration ${file} failed: ${(error as Error).message}`, { cause: error });
+      }
       applied.push(file);
     }
   } finally {
