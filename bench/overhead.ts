@@ -9,16 +9,16 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { createInterface } from "node:readline";
-import { writeFile } from "node:fs/promises";
 import autocannon from "autocannon";
-import { createSchool } from "../test/support/api.ts";
-import { spawnServer } from "../test/support/spawn.ts";
-import { createTestDatabase } from "../test/support/database.ts";
 import { createMetrics } from "../src/telemetry/metrics.ts";
+import { createSchool } from "../test/support/api.ts";
+import { createTestDatabase } from "../test/support/database.ts";
+import { spawnServer } from "../test/support/spawn.ts";
 
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -72,7 +72,8 @@ async function round(url: string, headers: Record<string, string>, pid: number):
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 function summarize(rounds: RoundResult[]) {
   return {
@@ -90,7 +91,9 @@ async function startBare(env: Record<string, string>): Promise<{ url: string; ch
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [string];
+  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
+    string,
+  ];
   return { url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, child };
 }
 
@@ -99,9 +102,17 @@ async function scrapeCost() {
   const metrics = createMetrics({ maxTenants: 100 });
   for (let r = 0; r < 50; r++) {
     for (let t = 0; t < 20; t++) {
-      const labels = { method: "GET", route: `/api/v1/resource${r}/:id`, status_code: String(t % 4 === 0 ? 404 : 200) };
+      const labels = {
+        method: "GET",
+        route: `/api/v1/resource${r}/:id`,
+        status_code: String(t % 4 === 0 ? 404 : 200),
+      };
       metrics.httpRequests.inc(labels);
-      metrics.httpRequestDuration.observe({ labels, value: 0.004 * t, exemplarLabels: { trace_id: "0".repeat(32) } });
+      metrics.httpRequestDuration.observe({
+        labels,
+        value: 0.004 * t,
+        exemplarLabels: { trace_id: "0".repeat(32) },
+      });
       metrics.domain.contentCreated(`tenant-${t}`, "lesson", "instructor");
     }
   }
@@ -138,7 +149,8 @@ async function main() {
     },
   });
   const school = await createSchool(service.url, "bench");
-  for (let i = 0; i < 20; i++) await school.instructor.post("/courses", { title: `Course ${i}`, course_type: "cohort" });
+  for (let i = 0; i < 20; i++)
+    await school.instructor.post("/courses", { title: `Course ${i}`, course_type: "cohort" });
   const bare = await startBare({
     BENCH_DATABASE_URL: database.env.DATABASE_URL as string,
     BENCH_TOKEN: school.student.token as string,
@@ -167,8 +179,10 @@ async function main() {
     p99Ratio: 0,
     metricsScrape: scrape,
   };
-  results.ratio = Math.round((results.instrumented.requestsPerSecond / results.bareHono.requestsPerSecond) * 100) / 100;
-  results.p99Ratio = Math.round((results.instrumented.p99Ms / Math.max(1, results.bareHono.p99Ms)) * 100) / 100;
+  results.ratio =
+    Math.round((results.instrumented.requestsPerSecond / results.bareHono.requestsPerSecond) * 100) / 100;
+  results.p99Ratio =
+    Math.round((results.instrumented.p99Ms / Math.max(1, results.bareHono.p99Ms)) * 100) / 100;
 
   const table = [
     "| | req/s | p50 ms | p99 ms | CPU µs/req | RSS MB | errors |",

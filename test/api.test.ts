@@ -26,7 +26,9 @@ describe("courses, enrollments and content", () => {
     const again = await school.student.post<{ id: string }>(`/courses/${course.body.id}/enrollments`);
     expectStatus(again, 200);
     assert.equal(again.body.id, first.body.id, "enrolling twice returns the same enrollment");
-    const members = await school.instructor.get<{ items: unknown[] }>(`/courses/${course.body.id}/enrollments`);
+    const members = await school.instructor.get<{ items: unknown[] }>(
+      `/courses/${course.body.id}/enrollments`,
+    );
     expectStatus(members, 200);
     assert.equal(members.body.items.length, 1);
 
@@ -36,11 +38,14 @@ describe("courses, enrollments and content", () => {
       body: "students may not publish lessons",
     });
     expectStatus(lesson, 403);
-    const discussion = await school.student.post<{ content_type: string }>(`/courses/${course.body.id}/content`, {
-      content_type: "discussion",
-      title: "Question",
-      body: "What is a group?",
-    });
+    const discussion = await school.student.post<{ content_type: string }>(
+      `/courses/${course.body.id}/content`,
+      {
+        content_type: "discussion",
+        title: "Question",
+        body: "What is a group?",
+      },
+    );
     expectStatus(discussion, 201);
     const byInstructor = await school.instructor.post(`/courses/${course.body.id}/content`, {
       content_type: "lesson",
@@ -49,35 +54,57 @@ describe("courses, enrollments and content", () => {
     });
     expectStatus(byInstructor, 201);
 
-    const content = await school.student.get<{ items: { content_type: string }[] }>(`/courses/${course.body.id}/content`);
+    const content = await school.student.get<{ items: { content_type: string }[] }>(
+      `/courses/${course.body.id}/content`,
+    );
     expectStatus(content, 200);
     assert.deepEqual(content.body.items.map((i) => i.content_type).sort(), ["discussion", "lesson"]);
 
-    const activities = await school.admin.get<{ items: { type: string; object_id: string }[] }>("/activities?limit=100");
+    const activities = await school.admin.get<{ items: { type: string; object_id: string }[] }>(
+      "/activities?limit=100",
+    );
     expectStatus(activities, 200);
     const types = activities.body.items.map((a) => a.type);
-    assert.ok(types.includes("Create") && types.includes("Join"), `activity log has Create and Join: ${types}`);
-    assert.equal(activities.body.items.filter((a) => a.type === "Join").length, 1, "one Join for one enrollment");
+    assert.ok(
+      types.includes("Create") && types.includes("Join"),
+      `activity log has Create and Join: ${types}`,
+    );
+    assert.equal(
+      activities.body.items.filter((a) => a.type === "Join").length,
+      1,
+      "one Join for one enrollment",
+    );
   });
 
   test("students cannot create courses, and only the course's instructor or an admin edits it", async () => {
     expectStatus(await school.student.post("/courses", { title: "Mine", course_type: "live" }), 403);
-    const course = await school.admin.post<{ id: string }>("/courses", { title: "Admin's", course_type: "live" });
+    const course = await school.admin.post<{ id: string }>("/courses", {
+      title: "Admin's",
+      course_type: "live",
+    });
     expectStatus(course, 201);
     expectStatus(await school.instructor.patch(`/courses/${course.body.id}`, { title: "Taken over" }), 403);
-    const renamed = await school.admin.patch<{ title: string }>(`/courses/${course.body.id}`, { title: "Renamed" });
+    const renamed = await school.admin.patch<{ title: string }>(`/courses/${course.body.id}`, {
+      title: "Renamed",
+    });
     expectStatus(renamed, 200);
     assert.equal(renamed.body.title, "Renamed");
   });
 
   test("a student who is not enrolled cannot read a course's content", async () => {
-    const course = await school.instructor.post<{ id: string }>("/courses", { title: "Closed", course_type: "live" });
+    const course = await school.instructor.post<{ id: string }>("/courses", {
+      title: "Closed",
+      course_type: "live",
+    });
     expectStatus(await school.student.get(`/courses/${course.body.id}/content`), 403);
   });
 
   test("cursor pagination walks every course exactly once", async () => {
     for (let i = 0; i < 7; i++) {
-      expectStatus(await school.instructor.post("/courses", { title: `Paged ${i}`, course_type: "self_paced" }), 201);
+      expectStatus(
+        await school.instructor.post("/courses", { title: `Paged ${i}`, course_type: "self_paced" }),
+        201,
+      );
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -99,10 +126,12 @@ describe("courses, enrollments and content", () => {
 
 describe("sessions", () => {
   test("logout revokes the token", async () => {
-    const login = await school.admin.as(undefined).post<{ token: string; user: { role: string } }>("/sessions", {
-      username: "student",
-      password: "correct horse battery",
-    });
+    const login = await school.admin
+      .as(undefined)
+      .post<{ token: string; user: { role: string } }>("/sessions", {
+        username: "student",
+        password: "correct horse battery",
+      });
     expectStatus(login, 201);
     assert.equal(login.body.user.role, "student");
     const session = school.admin.as(login.body.token);
@@ -133,7 +162,11 @@ describe("bad input gets a precise 4xx", () => {
   });
 
   test("malformed JSON is 400 with the error envelope", async () => {
-    const response = await raw("/api/v1/courses", { method: "POST", headers: authHeaders(), body: "{not json" });
+    const response = await raw("/api/v1/courses", {
+      method: "POST",
+      headers: authHeaders(),
+      body: "{not json",
+    });
     assert.equal(response.status, 400);
     const body = (await response.json()) as { error: { code: string; requestId: string } };
     assert.equal(body.error.code, "malformed_request");
@@ -141,13 +174,19 @@ describe("bad input gets a precise 4xx", () => {
   });
 
   test("schema violations are 422 and list every failing field", async () => {
-    const response = await school.instructor.post<{ error: { code: string; fields: { path: string }[] } }>("/courses", {
-      title: "",
-      course_type: "underwater",
-    });
+    const response = await school.instructor.post<{ error: { code: string; fields: { path: string }[] } }>(
+      "/courses",
+      {
+        title: "",
+        course_type: "underwater",
+      },
+    );
     expectStatus(response, 422);
     assert.equal(response.body.error.code, "validation_failed");
-    assert.deepEqual(response.body.error.fields.map((f) => f.path).sort(), ["json.course_type", "json.title"]);
+    assert.deepEqual(response.body.error.fields.map((f) => f.path).sort(), [
+      "json.course_type",
+      "json.title",
+    ]);
   });
 
   test("oversized bodies are 413", async () => {
@@ -173,10 +212,17 @@ describe("bad input gets a precise 4xx", () => {
   });
 
   test("platform operations need the admin token", async () => {
-    const body = { slug: "rogue", name: "Rogue", admin: { username: "x1", email: "x@x.example", password: "0123456789ab" } };
+    const body = {
+      slug: "rogue",
+      name: "Rogue",
+      admin: { username: "x1", email: "x@x.example", password: "0123456789ab" },
+    };
     expectStatus(await new Api(server.url).post("/tenants", body), 401);
     expectStatus(await new Api(server.url, { token: `${ADMIN_TOKEN}x` }).post("/tenants", body), 401);
-    expectStatus(await new Api(server.url, { token: ADMIN_TOKEN }).post("/tenants", { ...body, slug: school.slug }), 409);
+    expectStatus(
+      await new Api(server.url, { token: ADMIN_TOKEN }).post("/tenants", { ...body, slug: school.slug }),
+      409,
+    );
   });
 });
 
@@ -185,7 +231,13 @@ test("the OpenAPI 3.1 document describes the routes", async () => {
   assert.equal(response.status, 200);
   const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
   assert.equal(doc.openapi, "3.1.0");
-  for (const path of ["/courses", "/courses/{id}/enrollments", "/courses/{id}/content", "/sessions", "/tenants"]) {
+  for (const path of [
+    "/courses",
+    "/courses/{id}/enrollments",
+    "/courses/{id}/content",
+    "/sessions",
+    "/tenants",
+  ]) {
     assert.ok(doc.paths[path], `${path} is documented`);
   }
   assert.ok(doc.paths["/courses"]?.post, "POST /courses documented");

@@ -17,7 +17,9 @@ test("ops endpoints need the admin token", async () => {
 });
 
 test("connection states come from pg_stat_activity", async () => {
-  const response = await ops.get<{ items: { state: string; connection_count: number }[] }>("/ops/db/connections");
+  const response = await ops.get<{ items: { state: string; connection_count: number }[] }>(
+    "/ops/db/connections",
+  );
   expectStatus(response, 200);
   assert.ok(Array.isArray(response.body.items));
 });
@@ -29,9 +31,10 @@ test("lock waits come from pg_locks", async () => {
 });
 
 test("slow queries need pg_stat_statements: a 409 that says how to enable it, or the statements", async () => {
-  const response = await ops.get<{ items?: { calls: number; avg_time_ms: number }[]; error?: { code: string; message: string } }>(
-    "/ops/db/slow-queries?min_calls=0&limit=5",
-  );
+  const response = await ops.get<{
+    items?: { calls: number; avg_time_ms: number }[];
+    error?: { code: string; message: string };
+  }>("/ops/db/slow-queries?min_calls=0&limit=5");
   if (process.env.TEST_DATABASE_URL) {
     // The integration server is set up with the extension (scripts/test-services.sh).
     expectStatus(response, 200);

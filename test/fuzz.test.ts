@@ -12,7 +12,10 @@ let routes: { method: string; path: string }[];
 before(async () => {
   server = await startTestService({ RATE_LIMIT_MAX: "1000000" });
   school = await createSchool(server.url, "fuzz-school");
-  const course = await school.instructor.post<{ id: string }>("/courses", { title: "Fuzz", course_type: "live" });
+  const course = await school.instructor.post<{ id: string }>("/courses", {
+    title: "Fuzz",
+    course_type: "live",
+  });
   expectStatus(course, 201);
   courseId = course.body.id;
   // Every route the app registered, with path parameters filled by a real id, a foreign id or garbage.
@@ -27,7 +30,9 @@ const jsonValue = fc.jsonValue({ maxDepth: 3 });
 const body = fc.oneof(
   jsonValue.map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),
-  fc.record({ title: fc.string(), course_type: fc.string(), content_type: fc.string(), body: fc.string() }).map((v) => JSON.stringify(v)),
+  fc
+    .record({ title: fc.string(), course_type: fc.string(), content_type: fc.string(), body: fc.string() })
+    .map((v) => JSON.stringify(v)),
   fc.constant(""),
   fc.constant("{"),
 );
@@ -42,8 +47,17 @@ test("random bodies, headers and path parameters never produce a 5xx", async () 
       body,
       fc.record({
         tenant: fc.oneof(fc.constant(school.slug), headerValue),
-        auth: fc.oneof(fc.constant(`Bearer ${school.instructor.token}`), fc.constant(`Bearer ${school.student.token}`), headerValue),
-        contentType: fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", ""),
+        auth: fc.oneof(
+          fc.constant(`Bearer ${school.instructor.token}`),
+          fc.constant(`Bearer ${school.student.token}`),
+          headerValue,
+        ),
+        contentType: fc.constantFrom(
+          "application/json",
+          "text/plain",
+          "application/x-www-form-urlencoded",
+          "",
+        ),
         accept: headerValue,
       }),
       async (routeIndex, idKind, garbage, payload, headers) => {
@@ -76,11 +90,21 @@ test("random bodies, headers and path parameters never produce a 5xx", async () 
 
 test("random paths are 404 or 405 with the error envelope", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.webPath(), fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE"), async (path, method) => {
-      const response = await fetch(`${server.url}/api/v1/x${path}`, { method, headers: { "x-tenant-id": school.slug } });
-      const text = await response.text();
-      assert.ok([400, 404, 405].includes(response.status), `${method} ${path} -> ${response.status} ${text}`);
-    }),
+    fc.asyncProperty(
+      fc.webPath(),
+      fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE"),
+      async (path, method) => {
+        const response = await fetch(`${server.url}/api/v1/x${path}`, {
+          method,
+          headers: { "x-tenant-id": school.slug },
+        });
+        const text = await response.text();
+        assert.ok(
+          [400, 404, 405].includes(response.status),
+          `${method} ${path} -> ${response.status} ${text}`,
+        );
+      },
+    ),
     { numRuns: 200 },
   );
 });

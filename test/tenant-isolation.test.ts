@@ -13,7 +13,10 @@ before(async () => {
   server = await startTestService();
   a = await createSchool(server.url, "tenant-a");
   b = await createSchool(server.url, "tenant-b");
-  const course = await a.instructor.post<{ id: string }>("/courses", { title: "A only", course_type: "cohort" });
+  const course = await a.instructor.post<{ id: string }>("/courses", {
+    title: "A only",
+    course_type: "cohort",
+  });
   expectStatus(course, 201);
   courseA = course.body.id;
   expectStatus(await a.student.post(`/courses/${courseA}/enrollments`), 201);
@@ -55,7 +58,9 @@ test("tenant B cannot change, enrol into or publish in A's course", async () => 
   );
   const unchanged = await a.instructor.get<{ title: string }>(`/courses/${courseA}`);
   assert.equal(unchanged.body.title, "A only");
-  const enrolled = await a.instructor.get<{ items: { user_id: string }[] }>(`/courses/${courseA}/enrollments`);
+  const enrolled = await a.instructor.get<{ items: { user_id: string }[] }>(
+    `/courses/${courseA}/enrollments`,
+  );
   assert.deepEqual(
     enrolled.body.items.map((e) => e.user_id),
     [a.ids.student],
@@ -75,10 +80,14 @@ test("a token of tenant A is useless on tenant B", async () => {
 test("ids are time-ordered UUIDv7 with random bits, not sequences", async () => {
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const course = await a.instructor.post<{ id: string }>("/courses", { title: `Seq ${i}`, course_type: "live" });
+    const course = await a.instructor.post<{ id: string }>("/courses", {
+      title: `Seq ${i}`,
+      course_type: "live",
+    });
     ids.push(course.body.id);
   }
-  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  for (const id of ids)
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   const tails = ids.map((id) => id.slice(-12));
   assert.equal(new Set(tails).size, 3, "random tails differ");
 });

@@ -39,7 +39,9 @@ async function migrateLocked(sql: Sql): Promise<string[]> {
       const body = await readFile(new URL(file, migrationsDirectory), "utf8");
       try {
         await connection
-          .unsafe(`begin;\n${body}\ninsert into schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`)
+          .unsafe(
+            `begin;\n${body}\ninsert into schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`,
+          )
           .simple();
       } catch (error) {
         await connection`rollback`.catch(() => {});

@@ -14,7 +14,10 @@ export class Api {
   readonly token: string | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(baseUrl: string, options: { tenant?: string; token?: string; headers?: Record<string, string> } = {}) {
+  constructor(
+    baseUrl: string,
+    options: { tenant?: string; token?: string; headers?: Record<string, string> } = {},
+  ) {
     this.baseUrl = baseUrl;
     this.tenant = options.tenant;
     this.token = options.token;
@@ -29,7 +32,11 @@ export class Api {
     return new Api(this.baseUrl, { tenant, token: this.token, headers: this.headers });
   }
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...this.headers };
     if (this.tenant) headers["x-tenant-id"] = this.tenant;
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -44,12 +51,17 @@ export class Api {
   }
 
   get = <T = Record<string, unknown>>(path: string) => this.request<T>("GET", path);
-  post = <T = Record<string, unknown>>(path: string, body?: unknown) => this.request<T>("POST", path, body ?? {});
+  post = <T = Record<string, unknown>>(path: string, body?: unknown) =>
+    this.request<T>("POST", path, body ?? {});
   patch = <T = Record<string, unknown>>(path: string, body: unknown) => this.request<T>("PATCH", path, body);
 }
 
 export function expectStatus(response: ApiResponse<unknown>, status: number): void {
-  assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${JSON.stringify(response.body)}`);
+  assert.equal(
+    response.status,
+    status,
+    `expected ${status}, got ${response.status}: ${JSON.stringify(response.body)}`,
+  );
 }
 
 export interface School {

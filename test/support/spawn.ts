@@ -30,7 +30,10 @@ export interface SpawnedServer {
   /** Every stdout line the server wrote, parsed as JSON where possible. */
   logs: Record<string, unknown>[];
   stderr: string[];
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -90,7 +93,11 @@ export async function spawnServer(
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`log line not seen in ${timeoutMs} ms; stdout:\n${JSON.stringify(logs)}\nstderr:\n${stderr.join("\n")}`));
+        reject(
+          new Error(
+            `log line not seen in ${timeoutMs} ms; stdout:\n${JSON.stringify(logs)}\nstderr:\n${stderr.join("\n")}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -106,7 +113,9 @@ export async function spawnServer(
       check();
     });
 
-  const listening = await waitForLog((line) => typeof line.port === "number" && /listening/.test(String(line.message)));
+  const listening = await waitForLog(
+    (line) => typeof line.port === "number" && /listening/.test(String(line.message)),
+  );
   const port = listening.port as number;
   return {
     url: `http://127.0.0.1:${port}`,
