@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Api, createSchool, expectStatus, type School } from "./support/api.ts";
+import { Api, type ApiResponse, createSchool, expectStatus, type School } from "./support/api.ts";
 import { ADMIN_TOKEN, startTestService, type TestService } from "./support/in-process.ts";
 
 let server: TestService;
@@ -109,7 +109,7 @@ describe("courses, enrollments and content", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: { id: string }[]; next_cursor: string | null } } =
+      const page: ApiResponse<{ items: { id: string }[]; next_cursor: string | null }> =
         await school.student.get(`/courses?limit=3${cursor ? `&cursor=${cursor}` : ""}`);
       expectStatus(page, 200);
       assert.ok(page.body.items.length <= 3);

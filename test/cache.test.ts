@@ -14,7 +14,13 @@ function implementations(): [string, Cache, (seconds: number) => Promise<void>][
   const memory = createMemoryCache(() => clock);
   caches.push(memory);
   const list: [string, Cache, (seconds: number) => Promise<void>][] = [
-    ["memory", memory, async (s) => void (clock += s * 1000)],
+    [
+      "memory",
+      memory,
+      async (s) => {
+        clock += s * 1000;
+      },
+    ],
   ];
   if (process.env.TEST_REDIS_URL) {
     const redis = createRedisCache(process.env.TEST_REDIS_URL, 1000, appLogger("test"));
