@@ -8,7 +8,7 @@ export interface Activity {
   object_type: string;
   object_id: string;
   summary: Record<string, unknown>;
-  created_at: Date;
+  created_at: string;
 }
 
 const columns = "id, tenant_id, actor_id, type, object_type, object_id, summary, created_at";

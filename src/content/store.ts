@@ -18,8 +18,8 @@ export interface Content {
   content_type: ContentType;
   title: string;
   body: string;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
 export type ContentChanges = Partial<Pick<Content, "title" | "body">>;

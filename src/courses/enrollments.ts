@@ -5,7 +5,7 @@ export interface Enrollment {
   tenant_id: string;
   course_id: string;
   user_id: string;
-  created_at: Date;
+  created_at: string;
 }
 
 const columns = "id, tenant_id, course_id, user_id, created_at";

@@ -10,8 +10,8 @@ export interface Course {
   description: string;
   course_type: CourseType;
   instructor_id: string;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
 export type CourseChanges = Partial<Pick<Course, "title" | "description" | "course_type">>;

@@ -11,6 +11,18 @@ export interface Database {
   close(timeoutSeconds?: number): Promise<void>;
 }
 
+/**
+ * Timestamps stay strings: the session runs in UTC, so PostgreSQL's text form only needs its separator
+ * and zone rewritten to be ISO 8601. The API returns them as they are, without a Date round trip per
+ * column (a measurable share of a list request's CPU).
+ */
+const utcTimestamp = {
+  to: 1184,
+  from: [1184],
+  serialize: (value: string | Date) => (value instanceof Date ? value.toISOString() : value),
+  parse: (value: string) => `${value.replace(" ", "T").replace(/\+00$/, "")}Z`,
+};
+
 /** Connects to DATABASE_URL, or to an embedded PGlite server when it is unset. */
 export async function connectDatabase(config: Config["database"]): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
@@ -26,7 +38,8 @@ export async function connectDatabase(config: Config["database"]): Promise<Datab
     connect_timeout: 10,
     idle_timeout: 60,
     // Spans and logs carry the statement text; connection parameters never leave this module.
-    connection: { application_name: "fediflow-api" },
+    connection: { application_name: "fediflow-api", TimeZone: "UTC" },
+    types: { timestamptz: utcTimestamp },
   });
   const usage: PoolUsage = { max: config.poolMax, inFlight: 0 };
   const sql = traceSql(

@@ -38,5 +38,3 @@ export const commonErrors = {
 } as const;
 
 export const bearerSecurity = [{ bearer: [] }];
-
-export const iso = (date: Date): string => date.toISOString();

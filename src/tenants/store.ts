@@ -6,7 +6,7 @@ export interface Tenant {
   slug: string;
   name: string;
   domain: string | null;
-  created_at: Date;
+  created_at: string;
 }
 
 export async function insertTenant(sql: Sql, tenant: Omit<Tenant, "created_at">): Promise<Tenant> {

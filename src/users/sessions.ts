@@ -9,8 +9,9 @@ export interface Session {
   role: Role;
 }
 
-// Only a hash of the token is stored: a leaked Redis dump does not hand out live sessions.
-const keyOf = (token: string) => `session:${createHash("sha256").update(token).digest("base64url")}`;
+/** Only this digest of a token is stored: a leaked Redis dump does not hand out live sessions. */
+export const tokenDigest = (token: string) => createHash("sha256").update(token).digest("base64url");
+const keyOf = (digest: string) => `session:${digest}`;
 
 /** Opaque bearer tokens kept in the cache (Redis) with a TTL; logout deletes them. */
 export function createSessions(cache: Cache, ttlSeconds: number) {
@@ -18,15 +19,15 @@ export function createSessions(cache: Cache, ttlSeconds: number) {
     ttlSeconds,
     async open(session: Session): Promise<{ token: string; expiresAt: Date }> {
       const token = randomBytes(32).toString("base64url");
-      await cache.set(keyOf(token), JSON.stringify(session), ttlSeconds);
+      await cache.set(keyOf(tokenDigest(token)), JSON.stringify(session), ttlSeconds);
       return { token, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
     },
-    async find(token: string): Promise<Session | undefined> {
-      const value = await cache.get(keyOf(token));
+    async find(digest: string): Promise<Session | undefined> {
+      const value = await cache.get(keyOf(digest));
       return value ? (JSON.parse(value) as Session) : undefined;
     },
-    async close(token: string): Promise<void> {
-      await cache.del(keyOf(token));
+    async close(digest: string): Promise<void> {
+      await cache.del(keyOf(digest));
     },
   };
 }

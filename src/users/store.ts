@@ -10,7 +10,7 @@ export interface User {
   email: string;
   display_name: string;
   role: Role;
-  created_at: Date;
+  created_at: string;
 }
 
 const columns = "id, tenant_id, username, email, display_name, role, created_at";

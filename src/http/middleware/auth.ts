@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { trace } from "@opentelemetry/api";
 import type { Context, MiddlewareHandler } from "hono";
-import type { Session, Sessions } from "../../users/sessions.ts";
+import { type Session, type Sessions, tokenDigest } from "../../users/sessions.ts";
 import type { Role } from "../../users/store.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError, forbidden, unauthorized } from "../errors.ts";
@@ -12,13 +12,24 @@ export function bearerToken(c: Context): string | undefined {
   return match?.[1];
 }
 
+const digests = new WeakMap<Request, string | undefined>();
+
+/** The bearer token's digest, computed once per request (the rate limiter and the session lookup use it). */
+export function bearerDigest(c: Context): string | undefined {
+  if (digests.has(c.req.raw)) return digests.get(c.req.raw);
+  const token = bearerToken(c);
+  const digest = token ? tokenDigest(token) : undefined;
+  digests.set(c.req.raw, digest);
+  return digest;
+}
+
 /** Loads the session when a bearer token is sent; a token of another tenant is treated as invalid. */
 export function authenticate(sessions: Sessions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set("session", undefined);
     if (c.req.header("authorization") !== undefined) {
-      const token = bearerToken(c);
-      const session = token ? await sessions.find(token) : undefined;
+      const digest = bearerDigest(c);
+      const session = digest ? await sessions.find(digest) : undefined;
       if (!session || session.tenantId !== c.var.tenant.id) throw unauthorized("Invalid or expired token");
       c.set("session", session);
       c.set("logger", c.var.logger.with({ userId: session.userId }));

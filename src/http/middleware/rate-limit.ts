@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { type Cache, CacheUnavailableError } from "../../cache/cache.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { bearerToken } from "./auth.ts";
+import { bearerDigest } from "./auth.ts";
 
 /**
  * Fixed-window limit per tenant and client (the bearer token if any, else the peer address). When the
@@ -15,10 +14,8 @@ export function rateLimit(
   clientAddress: (c: Context) => string | undefined,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearerToken(c);
-    const client = token
-      ? `t:${createHash("sha256").update(token).digest("base64url").slice(0, 22)}`
-      : `a:${clientAddress(c) ?? "unknown"}`;
+    const digest = bearerDigest(c);
+    const client = digest ? `t:${digest.slice(0, 22)}` : `a:${clientAddress(c) ?? "unknown"}`;
     try {
       const { count, resetSeconds } = await cache.hit(`rl:${c.var.tenant.id}:${client}`, limit.windowSeconds);
       c.header("RateLimit-Limit", String(limit.max));

@@ -3,7 +3,7 @@ import { type Activity, listActivities } from "../../activities/store.ts";
 import type { AppDeps } from "../context.ts";
 import { requireSession } from "../middleware/auth.ts";
 import { tenantScoped } from "../middleware/scoped.ts";
-import { bearerSecurity, commonErrors, iso, jsonResponse, timestamp } from "../openapi.ts";
+import { bearerSecurity, commonErrors, jsonResponse, timestamp } from "../openapi.ts";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 import { serializeTenant, TenantSchema } from "./tenants.ts";
@@ -27,7 +27,7 @@ const serializeActivity = (a: Activity) => ({
   object_type: a.object_type,
   object_id: a.object_id,
   summary: a.summary,
-  created_at: iso(a.created_at),
+  created_at: a.created_at,
 });
 
 /** The tenant's activity log, and the tenant's own public description. */

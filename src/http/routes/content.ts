@@ -18,15 +18,7 @@ import type { AppDeps, AppEnv } from "../context.ts";
 import { badRequest, forbidden, notFound } from "../errors.ts";
 import { requireSession } from "../middleware/auth.ts";
 import { tenantScoped } from "../middleware/scoped.ts";
-import {
-  bearerSecurity,
-  commonErrors,
-  IdParams,
-  iso,
-  jsonBody,
-  jsonResponse,
-  timestamp,
-} from "../openapi.ts";
+import { bearerSecurity, commonErrors, IdParams, jsonBody, jsonResponse, timestamp } from "../openapi.ts";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 
@@ -57,8 +49,8 @@ const serializeContent = (item: Content) => ({
   content_type: item.content_type,
   title: item.title,
   body: item.body,
-  created_at: iso(item.created_at),
-  updated_at: iso(item.updated_at),
+  created_at: item.created_at,
+  updated_at: item.updated_at,
 });
 
 export function contentRoutes(deps: AppDeps) {

@@ -13,15 +13,7 @@ import type { AppDeps } from "../context.ts";
 import { badRequest, forbidden, notFound } from "../errors.ts";
 import { requireSession } from "../middleware/auth.ts";
 import { tenantScoped } from "../middleware/scoped.ts";
-import {
-  bearerSecurity,
-  commonErrors,
-  IdParams,
-  iso,
-  jsonBody,
-  jsonResponse,
-  timestamp,
-} from "../openapi.ts";
+import { bearerSecurity, commonErrors, IdParams, jsonBody, jsonResponse, timestamp } from "../openapi.ts";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 
@@ -50,8 +42,8 @@ export const serializeCourse = (course: Course) => ({
   description: course.description,
   course_type: course.course_type,
   instructor_id: course.instructor_id,
-  created_at: iso(course.created_at),
-  updated_at: iso(course.updated_at),
+  created_at: course.created_at,
+  updated_at: course.updated_at,
 });
 
 export function courseRoutes(deps: AppDeps) {

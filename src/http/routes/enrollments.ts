@@ -7,7 +7,7 @@ import type { AppDeps } from "../context.ts";
 import { forbidden, notFound } from "../errors.ts";
 import { requireSession } from "../middleware/auth.ts";
 import { tenantScoped } from "../middleware/scoped.ts";
-import { bearerSecurity, commonErrors, IdParams, iso, jsonResponse, timestamp } from "../openapi.ts";
+import { bearerSecurity, commonErrors, IdParams, jsonResponse, timestamp } from "../openapi.ts";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../pagination.ts";
 import { createRouter } from "../router.ts";
 
@@ -19,7 +19,7 @@ const serializeEnrollment = (e: Enrollment) => ({
   id: e.id,
   course_id: e.course_id,
   user_id: e.user_id,
-  created_at: iso(e.created_at),
+  created_at: e.created_at,
 });
 
 export function enrollmentRoutes(deps: AppDeps) {

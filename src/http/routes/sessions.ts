@@ -3,7 +3,7 @@ import { verifyPassword } from "../../users/passwords.ts";
 import { findCredentials } from "../../users/store.ts";
 import type { AppDeps } from "../context.ts";
 import { unauthorized } from "../errors.ts";
-import { bearerToken, requireSession } from "../middleware/auth.ts";
+import { bearerDigest, requireSession } from "../middleware/auth.ts";
 import { tenantScoped } from "../middleware/scoped.ts";
 import { bearerSecurity, commonErrors, jsonBody, jsonResponse, timestamp } from "../openapi.ts";
 import { createRouter } from "../router.ts";
@@ -65,7 +65,7 @@ export function sessionRoutes(deps: AppDeps) {
     }),
     async (c) => {
       requireSession(c);
-      await deps.sessions.close(bearerToken(c) as string);
+      await deps.sessions.close(bearerDigest(c) as string);
       return c.body(null, 204);
     },
   );

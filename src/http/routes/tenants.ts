@@ -10,7 +10,6 @@ import {
   bearerSecurity,
   commonErrors,
   errorResponse,
-  iso,
   jsonBody,
   jsonResponse,
   timestamp,
@@ -28,7 +27,7 @@ export const TenantSchema = z
   })
   .openapi("Tenant");
 
-export const serializeTenant = (t: Tenant) => ({ ...t, created_at: iso(t.created_at) });
+export const serializeTenant = (t: Tenant) => ({ ...t, created_at: t.created_at });
 
 const CreateTenant = z.object({
   slug: z

@@ -11,7 +11,6 @@ import {
   commonErrors,
   errorResponse,
   IdParams,
-  iso,
   jsonBody,
   jsonResponse,
   timestamp,
@@ -44,7 +43,7 @@ export const serializeUser = (u: User) => ({
   email: u.email,
   display_name: u.display_name,
   role: u.role,
-  created_at: iso(u.created_at),
+  created_at: u.created_at,
 });
 
 export function userRoutes(deps: AppDeps) {
