@@ -24,16 +24,36 @@ type Exporter<T> = {
   forceFlush?(): Promise<void>;
 };
 
-/** Passes exports through and counts the failures, so a dead Collector shows up in /metrics. */
-function countingExporter<T, E extends Exporter<T>>(signal: "traces" | "logs", exporter: E): E {
+// Attribute names whose values never leave the process, whoever set them (libraries such as Fedify
+// record request headers on their spans).
+const SECRET_ATTRIBUTE = /authorization|cookie|password|passwd|secret|token|api[-_.]?key|signature/i;
+
+function redactAttributes(items: readonly { attributes: Record<string, unknown> }[]): void {
+  for (const item of items) {
+    for (const key of Object.keys(item.attributes)) {
+      if (SECRET_ATTRIBUTE.test(key)) item.attributes[key] = "[REDACTED]";
+    }
+  }
+}
+
+/**
+ * Redacts secret attributes, passes exports through and counts the failures, so a dead Collector
+ * shows up in /metrics.
+ */
+function guardedExporter<T extends { attributes: Record<string, unknown> }, E extends Exporter<T>>(
+  signal: "traces" | "logs",
+  exporter: E,
+): E {
   return new Proxy(exporter, {
     get(target, property, receiver) {
       if (property !== "export") return Reflect.get(target, property, receiver);
-      return (items: T[], done: (result: ExportResult) => void) =>
+      return (items: T[], done: (result: ExportResult) => void) => {
+        redactAttributes(items);
         target.export(items, (result) => {
           recordExportResult(signal, result);
           done(result);
         });
+      };
     },
   });
 }
@@ -60,7 +80,10 @@ function startSdk(): NodeSDK | undefined {
     spanProcessors: tracesOn
       ? [
           new BatchSpanProcessor({
-            exporter: countingExporter<ReadableSpan, SpanExporter>("traces", new OTLPTraceExporter()),
+            exporter: guardedExporter<ReadableSpan & { attributes: Record<string, unknown> }, SpanExporter>(
+              "traces",
+              new OTLPTraceExporter(),
+            ),
             ...queue,
           }),
         ]
@@ -68,7 +91,10 @@ function startSdk(): NodeSDK | undefined {
     logRecordProcessors: logsOn
       ? [
           new BatchLogRecordProcessor({
-            exporter: countingExporter<ReadableLogRecord, LogRecordExporter>("logs", new OTLPLogExporter()),
+            exporter: guardedExporter<
+              ReadableLogRecord & { attributes: Record<string, unknown> },
+              LogRecordExporter
+            >("logs", new OTLPLogExporter()),
             ...queue,
           }),
         ]
