@@ -1,0 +1,138 @@
+// Starts the real Alertmanager (Debian's prometheus-alertmanager 0.25) on 127.0.0.1 with the
+// committed alertmanager.yml, posts alerts through its API and checks which ones the inhibition
+// rule suppresses. Notifications it tries to send (app:3000, SMTP, Slack) fail harmlessly: the
+// receivers are unreachable from here and group_wait outlasts the test anyway.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ALERTMANAGER_CONFIG, tool } from "./support.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "fediflow-am-"));
+let child: ChildProcess | undefined;
+let base = "";
+let log = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const bin = tool("alertmanager");
+  child = spawn(
+    bin,
+    [
+      `--config.file=${ALERTMANAGER_CONFIG}`,
+      `--storage.path=${join(scratch, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const spawned = child;
+  spawned.stdout?.on("data", (d) => {
+    log += d;
+  });
+  spawned.stderr?.on("data", (d) => {
+    log += d;
+  });
+  const failed = new Promise<never>((_, reject) => {
+    spawned.once("error", (e) => reject(new Error(`${bin}: ${e.message} (install prometheus-alertmanager)`)));
+    spawned.once("exit", (code) => reject(new Error(`${bin} exited with ${code}:\n${log}`)));
+  });
+  const ready = (async () => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(`${base}/-/ready`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`Alertmanager not ready after 10 s:\n${log}`);
+  })();
+  await Promise.race([ready, failed]);
+  failed.catch(() => {}); // exits are expected when after() stops it
+});
+
+after(() => {
+  child?.kill("SIGTERM");
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+type Labels = Record<string, string>;
+type AmAlert = { labels: Labels; status: { state: string; inhibitedBy: string[] } };
+
+async function post(alerts: Labels[]): Promise<void> {
+  const res = await fetch(`${base}/api/v2/alerts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(alerts.map((labels) => ({ labels }))),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+async function states(): Promise<Map<string, string>> {
+  const res = await fetch(`${base}/api/v2/alerts`);
+  const alerts = (await res.json()) as AmAlert[];
+  return new Map(alerts.map((a) => [a.labels.id as string, a.status.state]));
+}
+
+describe("inhibition: critical mutes warning of the same cluster and service", () => {
+  test("the real Alertmanager suppresses exactly the expected alerts", async () => {
+    const alert = (id: string, alertname: string, severity: string, service: string, more: Labels = {}) => ({
+      id,
+      alertname,
+      severity,
+      service,
+      cluster: "prod",
+      ...more,
+    });
+    await post([
+      alert("api-down", "FediflowApiDown", "critical", "fediflow-api"),
+      alert("api-instance", "FediflowApiInstanceDown", "warning", "fediflow-api", {
+        instance: "10.0.0.2:3000",
+      }),
+      alert("api-slo-ticket", "AvailabilitySLOBudgetBurn", "warning", "fediflow-api", {
+        slo: "availability",
+      }),
+      alert("api-slo-page", "AvailabilitySLOBudgetBurn", "critical", "fediflow-api", { slo: "availability" }),
+      alert("redis-exporter", "RedisExporterDown", "warning", "redis"),
+      alert("other-cluster", "FediflowApiInstanceDown", "warning", "fediflow-api", { cluster: "staging" }),
+      alert("disk-low-a", "DiskSpaceRunningLow", "critical", "node/a:9100", { instance: "a:9100" }),
+      alert("disk-filling-a", "DiskSpaceFillingUp", "warning", "node/a:9100", { instance: "a:9100" }),
+      alert("disk-filling-b", "DiskSpaceFillingUp", "warning", "node/b:9100", { instance: "b:9100" }),
+      alert("watchdog", "Watchdog", "none", "monitoring"),
+    ]);
+    let got = new Map<string, string>();
+    for (let i = 0; i < 50; i++) {
+      got = await states();
+      if (got.get("api-instance") === "suppressed" && got.get("disk-filling-a") === "suppressed") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(Object.fromEntries([...got].sort()), {
+      "api-down": "active",
+      "api-instance": "suppressed", // same service, warning under a critical
+      "api-slo-page": "active", // criticals never mute criticals
+      "api-slo-ticket": "suppressed",
+      "disk-filling-a": "suppressed", // same host
+      "disk-filling-b": "active", // another host: service node/b:9100
+      "disk-low-a": "active",
+      "other-cluster": "active", // another cluster
+      "redis-exporter": "active", // another service
+      watchdog: "active",
+    });
+  });
+});
