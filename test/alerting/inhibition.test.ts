@@ -3,72 +3,34 @@
 // rule suppresses. Notifications it tries to send (app:3000, SMTP, Slack) fail harmlessly: the
 // receivers are unreachable from here and group_wait outlasts the test anyway.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { freePort, type RunningProcess, startProcess } from "../support/processes.ts";
 import { ALERTMANAGER_CONFIG, tool } from "./support.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "fediflow-am-"));
-let child: ChildProcess | undefined;
+let alertmanager: RunningProcess | undefined;
 let base = "";
-let log = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 before(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const bin = tool("alertmanager");
-  child = spawn(
-    bin,
+  alertmanager = await startProcess(
+    tool("alertmanager"),
     [
       `--config.file=${ALERTMANAGER_CONFIG}`,
       `--storage.path=${join(scratch, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--cluster.listen-address=",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    `${base}/-/ready`,
   );
-  const spawned = child;
-  spawned.stdout?.on("data", (d) => {
-    log += d;
-  });
-  spawned.stderr?.on("data", (d) => {
-    log += d;
-  });
-  const failed = new Promise<never>((_, reject) => {
-    spawned.once("error", (e) => reject(new Error(`${bin}: ${e.message} (install prometheus-alertmanager)`)));
-    spawned.once("exit", (code) => reject(new Error(`${bin} exited with ${code}:\n${log}`)));
-  });
-  const ready = (async () => {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`${base}/-/ready`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`Alertmanager not ready after 10 s:\n${log}`);
-  })();
-  await Promise.race([ready, failed]);
-  failed.catch(() => {}); // exits are expected when after() stops it
 });
 
-after(() => {
-  child?.kill("SIGTERM");
+after(async () => {
+  await alertmanager?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 

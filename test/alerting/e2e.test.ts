@@ -1,0 +1,224 @@
+// End to end with the real programs on loopback: Prometheus (Debian) scrapes the running service with
+// the repository's rules, sped up 60x by prometheus/generate-rules.ts (not hand-copied); fault
+// injection raises the error ratio; HighErrorRate goes pending then firing; Alertmanager, configured
+// from alertmanager/alertmanager.yml (only addresses, secrets and group timings replaced), routes it;
+// the service's own webhook stores it. Every step is asserted; every process is stopped at the end.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { stringify } from "yaml";
+import { Api, createSchool, expectStatus, type School } from "../support/api.ts";
+import { ADMIN_TOKEN } from "../support/in-process.ts";
+import { freePort, type RunningProcess, startProcess } from "../support/processes.ts";
+import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ALERTMANAGER_CONFIG, loadYaml, ROOT, tool } from "./support.ts";
+
+const SCALE = 60;
+const scratch = mkdtempSync(join(tmpdir(), "fediflow-e2e-"));
+let service: SpawnedServer;
+let school: School;
+let prometheus: RunningProcess;
+let alertmanager: RunningProcess;
+let prometheusUrl = "";
+let alertmanagerUrl = "";
+let traffic: { stop: () => Promise<void> } | undefined;
+
+interface AlertmanagerConfig {
+  global: Record<string, string>;
+  templates: string[];
+  route: Record<string, unknown>;
+  receivers: {
+    name: string;
+    webhook_configs?: { url: string; http_config: { authorization: { credentials_file: string } } }[];
+  }[];
+}
+
+/** The committed Alertmanager config with test addresses, secret files and short group timings. */
+function alertmanagerConfig(serviceUrl: string): string {
+  const config = loadYaml<AlertmanagerConfig>(ALERTMANAGER_CONFIG);
+  const secret = (name: string, value: string) => {
+    const path = join(scratch, name);
+    writeFileSync(path, value);
+    return path;
+  };
+  config.global.smtp_smarthost = "127.0.0.1:1";
+  config.global.smtp_auth_password_file = secret("smtp_password", "unused");
+  config.global.slack_api_url_file = secret("slack_api_url", "http://127.0.0.1:1/slack");
+  config.templates = [join(ROOT, "alertmanager", "templates", "*.tmpl")];
+  Object.assign(config.route, { group_wait: "1s", group_interval: "2s" });
+  for (const receiver of config.receivers) {
+    for (const hook of receiver.webhook_configs ?? []) {
+      hook.url =
+        receiver.name === "web.hook"
+          ? `${serviceUrl}/api/v1/ops/alerts`
+          : "http://127.0.0.1:1/deadmans-switch";
+      hook.http_config.authorization.credentials_file = secret(`${receiver.name}-token`, ADMIN_TOKEN);
+    }
+  }
+  return stringify(config);
+}
+
+function prometheusConfig(servicePort: number, alertmanagerPort: number, rulesDir: string): string {
+  return stringify({
+    global: { scrape_interval: "1s", evaluation_interval: "1s", external_labels: { cluster: "e2e" } },
+    rule_files: [join(rulesDir, "*.yml")],
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${alertmanagerPort}`] }] }] },
+    scrape_configs: [
+      { job_name: "fediflow-api", static_configs: [{ targets: [`127.0.0.1:${servicePort}`] }] },
+    ],
+  });
+}
+
+/** Steady authenticated reads, a few per second, until stopped. */
+function startTraffic(api: Api): { stop: () => Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await api.get("/courses").catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(
+    `${what} not seen within ${timeoutMs} ms\nPrometheus:\n${prometheus?.output().slice(-2000)}\nAlertmanager:\n${alertmanager?.output().slice(-2000)}`,
+  );
+}
+
+async function alertState(name: string): Promise<string | undefined> {
+  const body = (await (await fetch(`${prometheusUrl}/api/v1/alerts`)).json()) as {
+    data: { alerts: { state: string; labels: Record<string, string> }[] };
+  };
+  return body.data.alerts.find((a) => a.labels.alertname === name)?.state;
+}
+
+before(async () => {
+  const rulesDir = join(scratch, "rules");
+  const generated = spawnSync(
+    process.execPath,
+    [join(ROOT, "prometheus", "generate-rules.ts"), `--scale=${SCALE}`, `--out=${rulesDir}`],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.equal(generated.status, 0, generated.stderr);
+
+  service = await spawnServer({ env: { FAULT_INJECTION: "true", RATE_LIMIT_MAX: "1000000" } });
+  school = await createSchool(service.url, "alerting-e2e");
+  expectStatus(await school.instructor.post("/courses", { title: "Observed", course_type: "live" }), 201);
+
+  const amPort = await freePort();
+  alertmanagerUrl = `http://127.0.0.1:${amPort}`;
+  const amConfig = join(scratch, "alertmanager.yml");
+  writeFileSync(amConfig, alertmanagerConfig(service.url));
+  alertmanager = await startProcess(
+    tool("alertmanager"),
+    [
+      `--config.file=${amConfig}`,
+      `--storage.path=${join(scratch, "am")}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      "--cluster.listen-address=",
+    ],
+    `${alertmanagerUrl}/-/ready`,
+  );
+
+  const promPort = await freePort();
+  prometheusUrl = `http://127.0.0.1:${promPort}`;
+  const promConfig = join(scratch, "prometheus.yml");
+  writeFileSync(promConfig, prometheusConfig(service.port, amPort, rulesDir));
+  prometheus = await startProcess(
+    "prometheus",
+    [
+      `--config.file=${promConfig}`,
+      `--storage.tsdb.path=${join(scratch, "tsdb")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
+    `${prometheusUrl}/-/ready`,
+  );
+  traffic = startTraffic(school.student);
+});
+
+after(async () => {
+  await traffic?.stop();
+  await prometheus?.stop();
+  await alertmanager?.stop();
+  await service?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test("a fault raises HighErrorRate: pending, firing, routed by Alertmanager, received by the service's webhook", async () => {
+  const ops = new Api(service.url, { token: ADMIN_TOKEN });
+  // Healthy traffic first: the alert must stay silent.
+  await poll("the service scraped", 30_000, async () => {
+    const body = (await (
+      await fetch(
+        `${prometheusUrl}/api/v1/query?query=${encodeURIComponent('sum(http_requests_total{job="fediflow-api"})')}`,
+      )
+    ).json()) as {
+      data: { result: { value: [number, string] }[] };
+    };
+    return Number(body.data.result[0]?.value[1] ?? 0) > 10 ? true : undefined;
+  });
+  assert.equal(await alertState("HighErrorRate"), undefined, "silent under healthy traffic");
+
+  const faultOn = Date.now();
+  expectStatus(
+    await ops.request("PUT", "/ops/faults", {
+      rules: [{ route: "/api/v1/courses", error_rate: 0.5, status: 503 }],
+    }),
+    200,
+  );
+
+  const pendingAt = await poll("HighErrorRate pending", 60_000, async () =>
+    (await alertState("HighErrorRate")) === "pending" ? Date.now() : undefined,
+  );
+  const firingAt = await poll("HighErrorRate firing", 60_000, async () =>
+    (await alertState("HighErrorRate")) === "firing" ? Date.now() : undefined,
+  );
+  assert.ok(firingAt >= pendingAt);
+
+  const routed = await poll("HighErrorRate in Alertmanager", 30_000, async () => {
+    const alerts = (await (
+      await fetch(`${alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22HighErrorRate%22`)
+    ).json()) as {
+      labels: Record<string, string>;
+      receivers: { name: string }[];
+      status: { state: string };
+    }[];
+    return alerts.find((a) => a.status.state === "active");
+  });
+  assert.equal(routed.labels.severity, "critical");
+  assert.equal(routed.labels.cluster, "e2e");
+  assert.deepEqual(routed.receivers.map((r) => r.name).sort(), ["critical-alerts", "web.hook"]);
+
+  const received = await poll("HighErrorRate at the service's webhook", 30_000, async () => {
+    const list = await ops.get<{
+      items: { alertname: string; status: string; severity: string; annotations: Record<string, string> }[];
+    }>("/ops/alerts?status=firing");
+    return list.body.items.find((a) => a.alertname === "HighErrorRate");
+  });
+  const receivedAt = Date.now();
+  assert.equal(received.severity, "critical");
+  assert.match(received.annotations.runbook_url ?? "", /docs\/runbooks\/HighErrorRate\.md$/);
+  process.stdout.write(
+    `fault on → pending ${((pendingAt - faultOn) / 1000).toFixed(1)} s → firing ${((firingAt - faultOn) / 1000).toFixed(1)} s → webhook ${((receivedAt - faultOn) / 1000).toFixed(1)} s (rules at 1/${SCALE} time)\n`,
+  );
+
+  expectStatus(await ops.request("PUT", "/ops/faults", { rules: [] }), 200);
+});

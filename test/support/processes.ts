@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+
+/** A free TCP port on 127.0.0.1 (bound and released: fine for tests that start their peers at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  /** stdout and stderr so far, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real program (Prometheus, Alertmanager, …) and resolves when `readyUrl` answers 2xx.
+ * Rejects with the program's output if it exits first or is not ready within `timeoutMs`.
+ */
+export async function startProcess(
+  bin: string,
+  args: string[],
+  readyUrl: string,
+  timeoutMs = 30_000,
+): Promise<RunningProcess> {
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout?.on("data", (d) => {
+    log += d;
+  });
+  child.stderr?.on("data", (d) => {
+    log += d;
+  });
+  const exited = once(child, "exit");
+  const failed = new Promise<never>((_, reject) => {
+    child.once("error", (e) => reject(new Error(`${bin}: ${e.message}`)));
+    exited.then(([code]) => reject(new Error(`${bin} exited with ${code}:\n${log}`)));
+  });
+  failed.catch(() => {});
+  const ready = (async () => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(readyUrl)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${bin} not ready after ${timeoutMs} ms:\n${log}`);
+  })();
+  await Promise.race([ready, failed]);
+  return {
+    child,
+    output: () => log,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
