@@ -25,6 +25,7 @@ const envSchema = z.object({
   NODE_ENV: z.string().default("development"),
   DEPLOYMENT_ENVIRONMENT: z.string().optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  ALERT_WEBHOOK_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   FEDERATION_ORIGIN: url(["http:", "https:"]).optional(),
   // scrypt cost as log2(N); 15 = 32 MiB per hash. Tests lower it to keep suites fast.
   PASSWORD_HASH_COST: int(10, 20).default(15),
@@ -51,6 +52,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   service: { name: string; version: string; environment: string };
   adminToken: string | undefined;
+  /** Bearer token Alertmanager sends to /api/v1/ops/alerts; ADMIN_TOKEN when unset. */
+  alertWebhookToken: string | undefined;
   federationOrigin: string | undefined;
   sessionTtlSeconds: number;
   passwordCost: number;
@@ -89,6 +92,7 @@ export function loadConfig(env: Env): Config {
       environment: e.DEPLOYMENT_ENVIRONMENT ?? e.NODE_ENV,
     },
     adminToken: e.ADMIN_TOKEN,
+    alertWebhookToken: e.ALERT_WEBHOOK_TOKEN,
     federationOrigin: e.FEDERATION_ORIGIN,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     passwordCost: e.PASSWORD_HASH_COST,

@@ -7,6 +7,7 @@ import { ApiError } from "./errors.ts";
 import { errorBody, handleError } from "./errors-handler.ts";
 import { telemetry } from "./middleware/telemetry.ts";
 import { activityRoutes } from "./routes/activities.ts";
+import { alertRoutes } from "./routes/alerts.ts";
 import { contentRoutes } from "./routes/content.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { enrollmentRoutes } from "./routes/enrollments.ts";
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps) {
     activityRoutes,
     opsRoutes,
     faultRoutes,
+    alertRoutes,
   ]) {
     api.route("/", routes(deps));
   }
