@@ -1,25 +1,12 @@
 #!/usr/bin/env bash
-# Installs (Debian packages) and starts, idempotently, what the integration suite runs against:
-# PostgreSQL 15 with pg_stat_statements and Redis, both on loopback. Prints the URLs to export.
+# Starts, idempotently, what the integration suite runs against: PostgreSQL 15 with
+# pg_stat_statements and Redis, both on loopback (installing the Debian packages first when missing).
+# Prints the URLs to export.
 set -euo pipefail
 
 PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
-PACKAGES=(postgresql redis-server prometheus prometheus-alertmanager prometheus-postgres-exporter)
-
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
-# Debian starts services on install only where an init system runs; here nothing runs by itself.
-for unit in prometheus prometheus-alertmanager prometheus-postgres-exporter prometheus-node-exporter; do
-  pkill -f "/usr/bin/${unit}( |$)" 2>/dev/null || true
-done
+bash "$(dirname "$0")/install-tools.sh"
 
 PG_VERSION="$(ls /usr/lib/postgresql | sort -n | tail -1)"
 CONF="/etc/postgresql/${PG_VERSION}/main/postgresql.conf"
