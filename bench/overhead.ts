@@ -23,6 +23,7 @@ import { spawnServer } from "../test/support/spawn.ts";
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 
 interface RoundResult {
   requestsPerSecond: number;
@@ -86,14 +87,20 @@ function summarize(rounds: RoundResult[]) {
   };
 }
 
-async function startBare(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["bench/bare-app.ts"], {
+/** Starts one of the comparison apps (bench/*-app.*), which print their port first. */
+async function startApp(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [file], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
-    string,
-  ];
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [line] = (await once(lines, "line")) as [string];
+  // Discard the rest unread: parsing the apps' logs here would load the machine being measured.
+  lines.close();
+  child.stdout?.resume();
   return { url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, child };
 }
 
@@ -131,6 +138,40 @@ async function scrapeCost() {
   return timings;
 }
 
+/**
+ * The instrumented service with its OTLP endpoint refusing connections, under load for SOAK_SECONDS:
+ * exporter queues must stay bounded, so RSS after warm-up and at the end should be about the same.
+ */
+async function soakWithCollectorDown(
+  database: Awaited<ReturnType<typeof createTestDatabase>>,
+  headers: Record<string, string>,
+) {
+  const service = await spawnServer({
+    database,
+    discardLogsAfterStart: true,
+    env: {
+      OTEL_SDK_DISABLED: "false",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+      RATE_LIMIT_MAX: "1000000",
+    },
+  });
+  const pid = service.process.pid as number;
+  const url = `${service.url}/api/v1/courses?limit=20`;
+  const warmup = Math.min(10, SOAK_SECONDS / 4);
+  const first = await autocannon({ url, headers, connections: CONNECTIONS, duration: warmup });
+  const rssStartMb = await rssMb(pid);
+  const rest = await autocannon({ url, headers, connections: CONNECTIONS, duration: SOAK_SECONDS - warmup });
+  const rssEndMb = await rssMb(pid);
+  await service.stop();
+  return {
+    seconds: SOAK_SECONDS,
+    rssStartMb,
+    rssEndMb,
+    requests: first.requests.total + rest.requests.total,
+    errors: first.errors + first.non2xx + rest.errors + rest.non2xx,
+  };
+}
+
 async function main() {
   const sink = await startOtlpSink();
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
@@ -139,6 +180,7 @@ async function main() {
   const database = await createTestDatabase();
   const service = await spawnServer({
     database,
+    discardLogsAfterStart: true,
     env: {
       OTEL_SDK_DISABLED: "false",
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
@@ -151,23 +193,30 @@ async function main() {
   const school = await createSchool(service.url, "bench");
   for (let i = 0; i < 20; i++)
     await school.instructor.post("/courses", { title: `Course ${i}`, course_type: "cohort" });
-  const bare = await startBare({
+  const appEnv = {
     BENCH_DATABASE_URL: database.env.DATABASE_URL as string,
     BENCH_TOKEN: school.student.token as string,
     BENCH_TENANT_ID: school.tenantId,
-  });
+  };
+  const bare = await startApp("bench/bare-app.ts", appEnv);
+  const seed = await startApp("bench/seed-app.cjs", { ...appEnv, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
   const headers = { "x-tenant-id": school.slug, authorization: `Bearer ${school.student.token}` };
 
   const full: RoundResult[] = [];
   const baseline: RoundResult[] = [];
-  // Warm both, then alternate so drift in machine load hits both sides alike.
-  await round(`${bare.url}/api/v1/courses`, headers, bare.child.pid as number);
-  await round(`${service.url}/api/v1/courses?limit=20`, headers, service.process.pid as number);
+  const seedRounds: RoundResult[] = [];
+  const targets = [
+    { rounds: baseline, url: `${bare.url}/api/v1/courses`, pid: bare.child.pid as number },
+    { rounds: full, url: `${service.url}/api/v1/courses?limit=20`, pid: service.process.pid as number },
+    { rounds: seedRounds, url: `${seed.url}/api/v1/courses`, pid: seed.child.pid as number },
+  ];
+  // Warm every app, then alternate so drift in machine load hits all sides alike.
+  for (const target of targets) await round(target.url, headers, target.pid);
   for (let i = 0; i < ROUNDS; i++) {
-    baseline.push(await round(`${bare.url}/api/v1/courses`, headers, bare.child.pid as number));
-    full.push(await round(`${service.url}/api/v1/courses?limit=20`, headers, service.process.pid as number));
+    for (const target of targets) target.rounds.push(await round(target.url, headers, target.pid));
   }
   const scrape = await scrapeCost();
+  const soak = await soakWithCollectorDown(database, headers);
   const results = {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()}/${arch()}, Node ${process.version}`,
@@ -175,25 +224,37 @@ async function main() {
     settings: { roundSeconds: ROUND_SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
     bareHono: summarize(baseline),
     instrumented: summarize(full),
+    seedStyle: summarize(seedRounds),
     ratio: 0,
     p99Ratio: 0,
+    vsSeed: 0,
     metricsScrape: scrape,
+    collectorDownSoak: soak,
   };
   results.ratio =
     Math.round((results.instrumented.requestsPerSecond / results.bareHono.requestsPerSecond) * 100) / 100;
   results.p99Ratio =
     Math.round((results.instrumented.p99Ms / Math.max(1, results.bareHono.p99Ms)) * 100) / 100;
+  results.vsSeed =
+    Math.round((results.instrumented.requestsPerSecond / results.seedStyle.requestsPerSecond) * 100) / 100;
 
   const table = [
     "| | req/s | p50 ms | p99 ms | CPU µs/req | RSS MB | errors |",
     "|---|---:|---:|---:|---:|---:|---:|",
-    ...(["bareHono", "instrumented"] as const).map((k) => {
-      const r = results[k];
-      return `| ${k === "bareHono" ? "bare Hono route" : "instrumented GET /api/v1/courses (20 rows)"} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMicrosPerRequest} | ${r.rssMb} | ${r.errors} |`;
+    ...(
+      [
+        ["bareHono", "bare Hono + postgres.js"],
+        ["instrumented", "FediFlow, fully instrumented"],
+        ["seedStyle", "seed-style Express + prom-client + OTel auto-instrumentation"],
+      ] as const
+    ).map(([key, label]) => {
+      const r = results[key];
+      return `| ${label} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMicrosPerRequest} | ${r.rssMb} | ${r.errors} |`;
     }),
     "",
-    `throughput ratio instrumented/bare: **${results.ratio}**, p99 ratio: ${results.p99Ratio}`,
+    `throughput ratio instrumented/bare: **${results.ratio}**, p99 ratio: ${results.p99Ratio}, instrumented/seed-style: ${results.vsSeed}`,
     `/metrics (50 routes x 20 tenants): text ${scrape.text?.ms} ms / ${scrape.text?.bytes} bytes, OpenMetrics ${scrape.openmetrics?.ms} ms / ${scrape.openmetrics?.bytes} bytes`,
+    `RSS with the OTLP endpoint down, ${soak.seconds} s under load: ${soak.rssStartMb} MB after warm-up → ${soak.rssEndMb} MB (${soak.rssEndMb - soak.rssStartMb >= 0 ? "+" : ""}${soak.rssEndMb - soak.rssStartMb} MB), ${soak.requests} requests, ${soak.errors} errors`,
     `machine: ${results.machine}; database: ${results.database}`,
   ].join("\n");
   console.log(table);
@@ -201,6 +262,7 @@ async function main() {
   await writeFile(new URL("./results.md", import.meta.url), `${table}\n`);
 
   bare.child.kill("SIGTERM");
+  seed.child.kill("SIGTERM");
   await service.stop();
   await database.drop();
   sink.server.close();

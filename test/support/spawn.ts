@@ -43,7 +43,13 @@ export interface SpawnedServer {
  * logged that it listens. `env` is added to a clean environment: OTEL_* variables come only from the test.
  */
 export async function spawnServer(
-  options: { runtime?: Runtime; env?: Record<string, string>; database?: TestDatabase } = {},
+  options: {
+    runtime?: Runtime;
+    env?: Record<string, string>;
+    database?: TestDatabase;
+    /** Stop collecting stdout once the server listens (benchmarks: no log parsing on the measuring side). */
+    discardLogsAfterStart?: boolean;
+  } = {},
 ): Promise<SpawnedServer> {
   const runtime = options.runtime ?? "node";
   const database = options.database ?? (await createTestDatabase());
@@ -69,7 +75,8 @@ export async function spawnServer(
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+  const stdoutLines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  stdoutLines.on("line", (line) => {
     try {
       logs.push(JSON.parse(line));
     } catch {
@@ -117,6 +124,10 @@ export async function spawnServer(
     (line) => typeof line.port === "number" && /listening/.test(String(line.message)),
   );
   const port = listening.port as number;
+  if (options.discardLogsAfterStart) {
+    stdoutLines.close();
+    child.stdout?.resume();
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,
