@@ -24,13 +24,18 @@ const tracer = trace.getTracer("fediflow-db");
 // Template string arrays are identical objects for every call of the same tagged template, so their
 // parsed form is computed once per call site instead of once per query.
 const statementCache = new WeakMap<TemplateStringsArray, StatementInfo>();
-const collectionPattern = /\b(?:from|into|update|join|table)\s+("?[a-z_][a-z0-9_.]*"?)/i;
+const collectionPattern =
+  /\b(?:from|into|update|join|table)\s+(?:if\s+(?:not\s+)?exists\s+)?("?[a-z_][a-z0-9_.]*"?)/i;
+const comments = /--[^\n]*|\/\*[\s\S]*?\*\//g;
 
 function describeStatement(text: string): StatementInfo {
-  const operation = /^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? "QUERY";
-  const collection = collectionPattern.exec(text)?.[1]?.replaceAll('"', "");
+  const code = text.replace(comments, " ").trim();
+  const operation = /^([a-z]+)/i.exec(code)?.[1]?.toUpperCase() ?? "QUERY";
+  // A script of several statements (a migration) has no single collection.
+  const script = /;\s*\S/.test(code);
+  const collection = script ? undefined : collectionPattern.exec(code)?.[1]?.replaceAll('"', "");
   const spanName = collection ? `${operation} ${collection}` : operation;
-  return { text: text.trim().replace(/\s+/g, " "), operation, collection, spanName };
+  return { text: code.replace(/\s+/g, " "), operation, collection, spanName };
 }
 
 function statementOf(strings: TemplateStringsArray): StatementInfo {
@@ -81,6 +86,11 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
         execute(
           (rows) => {
             usage.inFlight--;
+            // The text postgres.js really sent: fragments and sql.unsafe() parts are expanded in it,
+            // values are still $n parameters.
+            const sent = (rows as { statement?: { string?: string } } | undefined)?.statement?.string;
+            if (sent)
+              span.setAttribute("db.query.text", sent.replace(comments, " ").replace(/\s+/g, " ").trim());
             if (Array.isArray(rows)) span.setAttribute("db.response.returned_rows", rows.length);
             span.end();
             resolve(rows);

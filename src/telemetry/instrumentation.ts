@@ -7,7 +7,15 @@
 import type { ExportResult } from "@opentelemetry/core";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  type ResourceDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from "@opentelemetry/resources";
 import {
   BatchLogRecordProcessor,
   type LogRecordExporter,
@@ -59,12 +67,41 @@ function guardedExporter<T extends { attributes: Record<string, unknown> }, E ex
 }
 
 const env = process.env;
-// Bounded queues: with the Collector down, at most this many records wait in memory; the rest are dropped.
-const queue = {
-  maxQueueSize: 2048,
-  maxExportBatchSize: 512,
-  scheduledDelayMillis: 1000,
-  exportTimeoutMillis: 10_000,
+/**
+ * Bounded queues: with the Collector down, at most maxQueueSize records wait in memory; the rest are
+ * dropped. The standard OTEL_BSP_* (spans) and OTEL_BLRP_* (logs) variables override these defaults.
+ */
+function queueSettings(prefix: "OTEL_BSP" | "OTEL_BLRP") {
+  const number = (name: string, fallback: number) => {
+    const value = Number(env[`${prefix}_${name}`]);
+    return env[`${prefix}_${name}`] && Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    maxQueueSize: number("MAX_QUEUE_SIZE", 2048),
+    maxExportBatchSize: number("MAX_EXPORT_BATCH_SIZE", 512),
+    scheduledDelayMillis: number("SCHEDULE_DELAY", 1000),
+    exportTimeoutMillis: number("EXPORT_TIMEOUT", 10_000),
+  };
+}
+
+/** Names the runtime truthfully: under Bun and Deno the process detector sees their Node compatibility layer. */
+const runtimeDetector: ResourceDetector = {
+  detect: () => {
+    const { Bun, Deno } = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+    const runtime = Bun
+      ? { name: "bun", version: Bun.version, description: "Bun" }
+      : Deno
+        ? { name: "deno", version: Deno.version.deno, description: "Deno" }
+        : undefined;
+    if (!runtime) return { attributes: {} };
+    return {
+      attributes: {
+        "process.runtime.name": runtime.name,
+        "process.runtime.version": runtime.version,
+        "process.runtime.description": runtime.description,
+      },
+    };
+  },
 };
 
 function startSdk(): NodeSDK | undefined {
@@ -84,7 +121,7 @@ function startSdk(): NodeSDK | undefined {
               "traces",
               new OTLPTraceExporter(),
             ),
-            ...queue,
+            ...queueSettings("OTEL_BSP"),
           }),
         ]
       : [],
@@ -95,10 +132,19 @@ function startSdk(): NodeSDK | undefined {
               ReadableLogRecord & { attributes: Record<string, unknown> },
               LogRecordExporter
             >("logs", new OTLPLogExporter()),
-            ...queue,
+            ...queueSettings("OTEL_BLRP"),
           }),
         ]
       : [],
+    // The SDK's default detectors, then the runtime's own name and version.
+    resourceDetectors: [
+      serviceInstanceIdDetector,
+      processDetector,
+      hostDetector,
+      osDetector,
+      envDetector,
+      runtimeDetector,
+    ],
     // Metrics are scraped from /metrics (prom-client); no OTLP metric exporter.
     metricReaders: [],
     instrumentations: [],

@@ -44,9 +44,12 @@ function renderMessage(parts: readonly unknown[]): string {
   return text;
 }
 
-/** Adds the active span's ids while the record is still in the caller's context, then fans out. */
-function withTraceContext(sinks: Sink[]): Sink {
-  return (record) => {
+/**
+ * Adds the active span's ids while the record is still in the caller's context, then fans out. Disposing
+ * it disposes the sinks, so the buffered stdout lines are flushed when logging is reset at shutdown.
+ */
+function withTraceContext(sinks: (Sink & Partial<AsyncDisposable>)[]): Sink & AsyncDisposable {
+  const sink = (record: LogRecord) => {
     const spanContext = trace.getActiveSpan()?.spanContext();
     const enriched: LogRecord = spanContext
       ? {
@@ -54,8 +57,13 @@ function withTraceContext(sinks: Sink[]): Sink {
           properties: { ...record.properties, traceId: spanContext.traceId, spanId: spanContext.spanId },
         }
       : record;
-    for (const sink of sinks) sink(enriched);
+    for (const target of sinks) target(enriched);
   };
+  return Object.assign(sink, {
+    async [Symbol.asyncDispose]() {
+      for (const target of sinks) await target[Symbol.asyncDispose]?.();
+    },
+  });
 }
 
 /** Emits each record as an OTLP log record through the SDK's LoggerProvider, tied to the active span. */
@@ -107,6 +115,8 @@ export async function configureLogging(
     loggers: [
       { category: ["fediflow"], sinks: ["main"], lowestLevel: config.logLevel },
       { category: ["logtape", "meta"], sinks: ["main"], lowestLevel: "warning" },
+      // Fedify logs a line for every request it does not handle at lower levels.
+      { category: ["fedify"], sinks: ["main"], lowestLevel: "warning" },
     ],
   });
   return async () => {

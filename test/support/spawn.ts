@@ -87,7 +87,8 @@ export async function spawnServer(
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
     stderr.push(line);
   });
-  const exited = once(child, "exit").then(([code]) => code as number | null);
+  // "close" rather than "exit": it waits until stdout and stderr are fully read.
+  const exited = once(child, "close").then(([code]) => code as number | null);
 
   const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
