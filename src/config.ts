@@ -27,6 +27,21 @@ const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ALERT_WEBHOOK_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   FEDERATION_ORIGIN: url(["http:", "https:"]).optional(),
+  FEDERATION_ENABLED: bool.default(true),
+  // Deliveries and fetches to loopback/private addresses are refused unless this is set (tests only).
+  FEDERATION_ALLOW_PRIVATE_ADDRESSES: bool.default(false),
+  FEDERATION_INBOX_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
+  FEDERATION_QUEUE_CONCURRENCY: int(1, 256).default(16),
+  FEDERATION_QUEUE_PER_HOST: int(1, 256).default(4),
+  FEDERATION_QUEUE_POLL_MS: int(10, 60_000).default(1000),
+  FEDERATION_QUEUE_LEASE_MS: int(1000, 3_600_000).default(60_000),
+  FEDERATION_RETRY_BASE_MS: int(10, 3_600_000).default(5000),
+  FEDERATION_RETRY_MAX_MS: int(100, 86_400_000).default(3_600_000),
+  FEDERATION_MAX_ATTEMPTS: int(1, 100).default(15),
+  FEDERATION_CIRCUIT_THRESHOLD: int(1, 1000).default(5),
+  FEDERATION_CIRCUIT_RECOVERY_MS: int(10, 86_400_000).default(30_000),
+  FEDERATION_METRICS_MAX_INSTANCES: int(1, 10_000).default(50),
+  NODE_TYPE: z.enum(["all", "web", "worker"]).default("all"),
   // scrypt cost as log2(N); 15 = 32 MiB per hash. Tests lower it to keep suites fast.
   PASSWORD_HASH_COST: int(10, 20).default(15),
   SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
@@ -55,6 +70,9 @@ export interface Config {
   /** Bearer token Alertmanager sends to /api/v1/ops/alerts; ADMIN_TOKEN when unset. */
   alertWebhookToken: string | undefined;
   federationOrigin: string | undefined;
+  federation: FederationConfig;
+  /** `all` serves HTTP and drains the delivery queue; `web` only serves; `worker` only drains (and serves probes). */
+  nodeType: "all" | "web" | "worker";
   sessionTtlSeconds: number;
   passwordCost: number;
   rateLimit: { max: number; windowSeconds: number };
@@ -65,6 +83,25 @@ export interface Config {
   shutdownDrainDelayMs: number;
   faultInjection: boolean;
   metrics: { enabled: boolean; maxTenants: number };
+}
+
+export interface FederationConfig {
+  enabled: boolean;
+  origin: string | undefined;
+  allowPrivateAddresses: boolean;
+  inboxBodyLimitBytes: number;
+  queue: {
+    concurrency: number;
+    perHost: number;
+    pollMs: number;
+    leaseMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAttempts: number;
+    circuitThreshold: number;
+    circuitRecoveryMs: number;
+  };
+  metricsMaxInstances: number;
 }
 
 /** Reads and validates the environment once; every other module receives the resulting object. */
@@ -83,7 +120,14 @@ export function loadConfig(env: Env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
+    database: {
+      url: e.DATABASE_URL,
+      // pglite-socket multiplexes every connection onto PGlite's single session message by message, so
+      // concurrent extended-protocol queries from two connections can interleave (unnamed portals
+      // clobbered: "portal does not exist"). One connection serializes them; PGlite is single-threaded anyway.
+      poolMax: e.DATABASE_URL ? e.DATABASE_POOL_MAX : 1,
+      dataDir: e.DATA_DIR,
+    },
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     service: {
@@ -94,6 +138,25 @@ export function loadConfig(env: Env): Config {
     adminToken: e.ADMIN_TOKEN,
     alertWebhookToken: e.ALERT_WEBHOOK_TOKEN,
     federationOrigin: e.FEDERATION_ORIGIN,
+    federation: {
+      enabled: e.FEDERATION_ENABLED,
+      origin: e.FEDERATION_ORIGIN,
+      allowPrivateAddresses: e.FEDERATION_ALLOW_PRIVATE_ADDRESSES,
+      inboxBodyLimitBytes: e.FEDERATION_INBOX_BODY_LIMIT_BYTES,
+      queue: {
+        concurrency: e.FEDERATION_QUEUE_CONCURRENCY,
+        perHost: e.FEDERATION_QUEUE_PER_HOST,
+        pollMs: e.FEDERATION_QUEUE_POLL_MS,
+        leaseMs: e.FEDERATION_QUEUE_LEASE_MS,
+        retryBaseMs: e.FEDERATION_RETRY_BASE_MS,
+        retryMaxMs: e.FEDERATION_RETRY_MAX_MS,
+        maxAttempts: e.FEDERATION_MAX_ATTEMPTS,
+        circuitThreshold: e.FEDERATION_CIRCUIT_THRESHOLD,
+        circuitRecoveryMs: e.FEDERATION_CIRCUIT_RECOVERY_MS,
+      },
+      metricsMaxInstances: e.FEDERATION_METRICS_MAX_INSTANCES,
+    },
+    nodeType: e.NODE_TYPE,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     passwordCost: e.PASSWORD_HASH_COST,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },

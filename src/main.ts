@@ -18,11 +18,14 @@ async function main(): Promise<void> {
   const logger = appLogger("main");
   const service = await createService(config);
   const server = await startServer(service.app.fetch, { port: config.port, host: config.host });
+  const localHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  service.startFederation(`http://${localHost.includes(":") ? `[${localHost}]` : localHost}:${server.port}`);
   service.lifecycle.ready = true;
-  logger.info("FediFlow API listening on port {port} ({database} database, {cache} cache)", {
+  logger.info("FediFlow API listening on port {port} ({database} database, {cache} cache, role {role})", {
     port: server.port,
     database: service.deps.db.kind,
     cache: service.deps.cache.kind,
+    role: config.nodeType,
   });
 
   let stopping = false;
@@ -33,6 +36,9 @@ async function main(): Promise<void> {
     logger.info("Received {signal}: draining", { signal });
     if (config.shutdownDrainDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDrainDelayMs));
     await server.close(config.shutdownTimeoutMs);
+    // Running deliveries finish (bounded); queued ones stay in PostgreSQL for the next worker.
+    const { unfinished } = await service.drainFederation(Math.min(5000, config.shutdownTimeoutMs));
+    if (unfinished > 0) logger.warn("Released {unfinished} unfinished federation tasks", { unfinished });
     await service.close();
     logger.info("Shutdown complete");
     await shutdownTelemetry(2000);

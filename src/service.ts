@@ -5,6 +5,7 @@ import { createRedisCache } from "./cache/redis-cache.ts";
 import type { Config } from "./config.ts";
 import { connectDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { createFederationService, type FederationService } from "./federation/federation.ts";
 import { createHealthChecks } from "./health/checks.ts";
 import { databaseCheck, federationCheck, memoryCheck, redisCheck } from "./health/standard-checks.ts";
 import { createApp } from "./http/app.ts";
@@ -19,7 +20,10 @@ import { createSessions } from "./users/sessions.ts";
 /** Connects the dependencies, applies migrations and composes the app; `close` releases it all. */
 export async function createService(config: Config) {
   const logger = appLogger();
-  const metrics = createMetrics({ maxTenants: config.metrics.maxTenants });
+  const metrics = createMetrics({
+    maxTenants: config.metrics.maxTenants,
+    maxInstances: config.federation.metricsMaxInstances,
+  });
   const db = await connectDatabase(config.database);
   let cache: Cache | undefined;
   try {
@@ -41,11 +45,24 @@ export async function createService(config: Config) {
   });
   health.register("database", databaseCheck(db));
   health.register("redis", redisCheck(cache));
-  // No remote instances until federation is enabled: the check reports ok with total 0.
+  const federation: FederationService | undefined = config.federation.enabled
+    ? createFederationService({
+        sql: db.sql,
+        databaseKind: db.kind,
+        config: config.federation,
+        version: config.service.version,
+        metrics,
+        logger: appLogger("federation"),
+      })
+    : undefined;
+  // Healthy = circuit closed; no known remote instance (or federation off) reports ok with total 0.
   health.register(
     "federation",
-    federationCheck(async () => ({ healthy: 0, total: 0 })),
+    federationCheck(
+      federation ? () => federation.instances.summary() : async () => ({ healthy: 0, total: 0 }),
+    ),
   );
+  if (federation) metrics.observeFederation(() => federation.snapshot());
   health.register("memory", memoryCheck(config.health.memoryLimitBytes));
 
   const lifecycle: Lifecycle = { ready: false, shuttingDown: false };
@@ -57,7 +74,8 @@ export async function createService(config: Config) {
     logger,
     sessions: createSessions(cache, config.sessionTtlSeconds),
     tenants: createTenantResolver(db.sql),
-    activities: createActivityService(localOnlyOutbox),
+    activities: createActivityService(federation?.outbox ?? localOnlyOutbox),
+    federation,
     health,
     faults: createFaultInjector(),
     lifecycle,
@@ -69,7 +87,22 @@ export async function createService(config: Config) {
     app,
     deps,
     lifecycle,
+    federation,
+    /**
+     * Call once the server listens: actor URIs use FEDERATION_ORIGIN, else this address; the queue
+     * worker runs here unless NODE_TYPE=web.
+     */
+    startFederation(listeningOrigin: string): void {
+      if (!federation) return;
+      federation.setOrigin(listeningOrigin);
+      if (config.nodeType !== "web") federation.startWorker();
+    },
+    /** Stops taking queued deliveries and waits (bounded) for running ones; unfinished ones are released. */
+    async drainFederation(timeoutMs: number): Promise<{ unfinished: number }> {
+      return federation ? federation.stopWorker(timeoutMs) : { unfinished: 0 };
+    },
     async close(): Promise<void> {
+      await federation?.stopWorker(1000);
       await Promise.allSettled([db.close(), openCache.close()]);
     },
   };

@@ -7,10 +7,12 @@ import { ApiError } from "./errors.ts";
 import { errorBody, handleError } from "./errors-handler.ts";
 import { telemetry } from "./middleware/telemetry.ts";
 import { activityRoutes } from "./routes/activities.ts";
+import { activityPubRoutes } from "./routes/activitypub.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { contentRoutes } from "./routes/content.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { enrollmentRoutes } from "./routes/enrollments.ts";
+import { federationRoutes } from "./routes/federation.ts";
 import { faultRoutes, opsRoutes } from "./routes/ops.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
@@ -40,6 +42,12 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  // ActivityPub (WebFinger, NodeInfo, actors, inboxes): only these paths are handed to Fedify.
+  const federation = deps.federation;
+  if (federation) {
+    app.route("/", activityPubRoutes(federation, deps.metrics, deps.config.federation.inboxBodyLimitBytes));
+  }
+
   const api = new OpenAPIHono<AppEnv>();
   for (const routes of [
     tenantRoutes,
@@ -55,6 +63,7 @@ export function createApp(deps: AppDeps) {
   ]) {
     api.route("/", routes(deps));
   }
+  if (federation) api.route("/", federationRoutes(deps, federation));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -3,6 +3,7 @@ import type { ActivityService } from "../activities/service.ts";
 import type { Cache } from "../cache/cache.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
+import type { FederationService } from "../federation/federation.ts";
 import type { HealthChecks } from "../health/checks.ts";
 import type { FaultInjector } from "../ops/faults.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -21,6 +22,8 @@ export interface AppDeps {
   sessions: Sessions;
   tenants: TenantResolver;
   activities: ActivityService;
+  /** ActivityPub federation; undefined when FEDERATION_ENABLED=false. */
+  federation: FederationService | undefined;
   health: HealthChecks;
   faults: FaultInjector;
   lifecycle: Lifecycle;

@@ -39,7 +39,15 @@ const MISNAMED_DEFAULT_GAUGES = [
   "nodejs_active_resources_total",
 ];
 
-export function createMetrics(options: { maxTenants: number }) {
+/** What the federation module reports on every scrape (queried once per scrape, shared by the gauges). */
+export interface FederationSnapshot {
+  queueDepth: number;
+  oldestDueAgeSeconds: number;
+  deadLetters: number;
+  connectedByTenant: { tenant: string; connected: number }[];
+}
+
+export function createMetrics(options: { maxTenants: number; maxInstances?: number }) {
   // Created as OpenMetrics so histograms may carry exemplars; text scrapes switch the format per render.
   const registry = new Registry<RegistryContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -80,6 +88,28 @@ export function createMetrics(options: { maxTenants: number }) {
     labelNames: ["tenant"] as const,
     registers,
   });
+  const federationCircuitTransitions = new Counter({
+    name: "federation_circuit_transitions_total",
+    help: "Circuit breaker transitions per remote instance (state: opened or closed)",
+    labelNames: ["instance", "state"] as const,
+    registers,
+  });
+  const federationQueueDepth = new Gauge({
+    name: "federation_queue_depth",
+    help: "Tasks waiting in the durable federation delivery queue (due, backing off or held)",
+    registers,
+  });
+  const federationQueueOldestAge = new Gauge({
+    name: "federation_queue_oldest_age_seconds",
+    help: "How long the oldest due federation task has waited (0 when none is due)",
+    registers,
+  });
+  const federationDeadLetters = new Gauge({
+    name: "federation_queue_dead_letters",
+    help: "Federation tasks given up (attempts exhausted or refused), kept for operators",
+    registers,
+  });
+  const federationInstanceLabel = new BoundedLabel(options.maxInstances ?? 50);
   const userSessions = new Counter({
     name: "user_sessions_total",
     help: "Total number of user sessions",
@@ -147,6 +177,48 @@ export function createMetrics(options: { maxTenants: number }) {
     });
   }
 
+  /**
+   * Feeds the federation gauges from one snapshot per scrape: queue depth and age, dead letters and
+   * the instances each tenant reaches. A failing source leaves the previous values in place.
+   */
+  function observeFederation(source: () => Promise<FederationSnapshot>): void {
+    // prom-client calls a metric's `collect` (set from its options) on every scrape.
+    const withCollect = (gauge: Gauge<string>, collect: () => Promise<void>) => {
+      (gauge as unknown as { collect: () => Promise<void> }).collect = collect;
+    };
+    let pending: Promise<FederationSnapshot | undefined> | undefined;
+    const snapshot = () => {
+      pending ??= source()
+        .catch(() => undefined)
+        .finally(() => {
+          setTimeout(() => {
+            pending = undefined;
+          }, 250);
+        });
+      return pending;
+    };
+    withCollect(federationInstancesConnected, async () => {
+      const s = await snapshot();
+      if (!s) return;
+      federationInstancesConnected.reset();
+      for (const { tenant, connected } of s.connectedByTenant) {
+        federationInstancesConnected.set({ tenant: tenantLabel.value(tenant) }, connected);
+      }
+    });
+    withCollect(federationQueueDepth, async () => {
+      const s = await snapshot();
+      if (s) federationQueueDepth.set(s.queueDepth);
+    });
+    withCollect(federationQueueOldestAge, async () => {
+      const s = await snapshot();
+      if (s) federationQueueOldestAge.set(s.oldestDueAgeSeconds);
+    });
+    withCollect(federationDeadLetters, async () => {
+      const s = await snapshot();
+      if (s) federationDeadLetters.set(s.deadLetters);
+    });
+  }
+
   const domain: DomainMetrics = {
     sessionStarted: (tenant, userType) =>
       userSessions.inc({ tenant: tenantLabel.value(tenant), user_type: userType }),
@@ -195,6 +267,9 @@ export function createMetrics(options: { maxTenants: number }) {
     federationActivities,
     federationDeliveryFailures,
     federationInstancesConnected,
+    federationCircuitTransitions,
+    federationInstanceLabel,
+    observeFederation,
     tenantLabel,
     observePool,
     domain,

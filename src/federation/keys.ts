@@ -1,0 +1,66 @@
+import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
+import type { Sql } from "postgres";
+
+type Jwk = Awaited<ReturnType<typeof exportJwk>>;
+type KeyPair = Awaited<ReturnType<typeof generateCryptoKeyPair>>;
+
+const ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
+const MAX_CACHED = 2000;
+
+interface KeyRow {
+  algorithm: (typeof ALGORITHMS)[number];
+  private_key: Jwk;
+  public_key: Jwk;
+}
+
+/**
+ * Actor key pairs (RSA for HTTP Signatures, Ed25519 for Object Integrity Proofs), generated on first
+ * use and stored in `federation_keys`. Concurrent first uses agree: the first insert wins and everyone
+ * reads the stored pair back. Imported keys are cached in process (they never change).
+ */
+export function createKeyStore(sql: Sql) {
+  const cache = new Map<string, Promise<KeyPair[]>>();
+
+  async function load(actorId: string): Promise<KeyPair[]> {
+    let rows = await sql<KeyRow[]>`
+      select algorithm, private_key, public_key from federation_keys where actor_id = ${actorId}`;
+    const missing = ALGORITHMS.filter((algorithm) => !rows.some((r) => r.algorithm === algorithm));
+    if (missing.length > 0) {
+      for (const algorithm of missing) {
+        const pair = await generateCryptoKeyPair(algorithm);
+        await sql`
+          insert into federation_keys (actor_id, algorithm, private_key, public_key)
+          values (${actorId}, ${algorithm}, ${sql.json((await exportJwk(pair.privateKey)) as never)},
+                  ${sql.json((await exportJwk(pair.publicKey)) as never)})
+          on conflict (actor_id, algorithm) do nothing`;
+      }
+      rows = await sql<KeyRow[]>`
+        select algorithm, private_key, public_key from federation_keys where actor_id = ${actorId}`;
+    }
+    const ordered = ALGORITHMS.map((algorithm) => rows.find((r) => r.algorithm === algorithm)).filter(
+      (r): r is KeyRow => r !== undefined,
+    );
+    return Promise.all(
+      ordered.map(async (row) => ({
+        privateKey: await importJwk(row.private_key, "private"),
+        publicKey: await importJwk(row.public_key, "public"),
+      })),
+    );
+  }
+
+  return {
+    /** The actor's key pairs, RSA first. */
+    keyPairs(actorId: string): Promise<KeyPair[]> {
+      let pending = cache.get(actorId);
+      if (!pending) {
+        if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+        pending = load(actorId);
+        cache.set(actorId, pending);
+        pending.catch(() => cache.delete(actorId));
+      }
+      return pending;
+    },
+  };
+}
+
+export type KeyStore = ReturnType<typeof createKeyStore>;

@@ -1,0 +1,406 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from "@fedify/fedify";
+import { context } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
+import type { Sql } from "postgres";
+import type { Logger } from "../telemetry/logger.ts";
+import {
+  DeliveryTimeoutError,
+  describeError,
+  type FailureDecision,
+  insertTasks,
+  type QueueTask,
+  type QueueTuning,
+  type TaskPolicy,
+} from "./queue-tasks.ts";
+
+export type { FailureDecision, QueueTask, QueueTuning, TaskPolicy };
+export { DeliveryTimeoutError, describeError };
+
+/** Lets Fedify callbacks (onOutboxError) report the error of the attempt that is running. */
+const attemptStorage = new AsyncLocalStorage<{ error?: unknown }>();
+export function noteAttemptError(error: unknown): void {
+  const store = attemptStorage.getStore();
+  if (store) store.error = error;
+}
+
+const quiet = <T>(work: () => Promise<T>): Promise<T> =>
+  context.with(suppressTracing(context.active()), work);
+
+/**
+ * Fedify's MessageQueue on PostgreSQL (`federation_queue`) through postgres.js. Workers poll with
+ * leases (`locked_until`): a task is deleted only after its handler finished, so a crash or restart
+ * loses nothing (at-least-once; receivers deduplicate by activity id). The queue retries natively with
+ * exponential back-off decided by the TaskPolicy, honours ordering keys (only the oldest task of a key
+ * is claimable) and circuit breakers (tasks for a host whose circuit is open are held, one probe at a
+ * time), and caps tasks per remote host. Wake-ups: in-process at once, LISTEN/NOTIFY on PostgreSQL
+ * when it works (it does not through pglite-socket), else the poll interval.
+ */
+export class PostgresMessageQueue implements MessageQueue {
+  readonly nativeRetrial = true;
+  readonly #sql: Sql;
+  readonly #tuning: QueueTuning;
+  readonly #logger: Logger;
+  #policy: TaskPolicy | undefined;
+  #woken = false;
+  #resolveSleep: (() => void) | undefined;
+  #fastUntil = 0;
+  #stopping = false;
+  readonly #inflight = new Map<string, Promise<void>>();
+  readonly #hostInflight = new Map<string, number>();
+  #unlisten: (() => Promise<void>) | undefined;
+  readonly #localHandlers = new Map<string, (message: Record<string, unknown>) => Promise<void>>();
+
+  readonly #notify: boolean;
+
+  /** `notify`: use LISTEN/NOTIFY wake-ups (PostgreSQL; not through pglite-socket, where they never arrive). */
+  constructor(sql: Sql, tuning: QueueTuning, logger: Logger, notify: boolean) {
+    this.#sql = sql;
+    this.#notify = notify;
+    this.#tuning = tuning;
+    this.#logger = logger;
+  }
+
+  /** Tasks whose `type` is `kind` go to `handler` instead of Fedify (e.g. this service's `publish` tasks). */
+  handle(kind: string, handler: (message: Record<string, unknown>) => Promise<void>): void {
+    this.#localHandlers.set(kind, handler);
+  }
+
+  setPolicy(policy: TaskPolicy): void {
+    this.#policy = policy;
+  }
+
+  async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    await this.enqueueMany([message], options);
+  }
+
+  async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    if (messages.length === 0) return;
+    await insertTasks(this.#sql, messages, options);
+    if (this.#notify) await this.#sql`select pg_notify('federation_queue', '')`.catch(() => {});
+    this.wake();
+  }
+
+  /** Inserts a task inside the caller's transaction; NOTIFY is delivered on commit. */
+  async enqueueInTransaction(tx: Sql, message: Record<string, unknown>): Promise<void> {
+    await insertTasks(tx, [message], undefined);
+    if (this.#notify) await tx`select pg_notify('federation_queue', '')`;
+    // Not committed yet: poll fast for a moment instead of waiting a whole interval (PGlite has no NOTIFY).
+    this.#fastUntil = Date.now() + 2000;
+    this.wake();
+  }
+
+  wake(): void {
+    this.#woken = true;
+    this.#resolveSleep?.();
+  }
+
+  async getDepth(): Promise<MessageQueueDepth> {
+    const [row] = await quiet(
+      () => this.#sql<{ queued: number; ready: number }[]>`
+        select count(*)::int as queued, count(*) filter (where available_at <= now())::int as ready
+        from federation_queue`,
+    );
+    const queued = row?.queued ?? 0;
+    const ready = row?.ready ?? 0;
+    return { queued, ready, delayed: queued - ready };
+  }
+
+  /** Queue depth and how long the oldest task that is due (not backing off, not held) has waited. */
+  async stats(): Promise<{ depth: number; oldestDueAgeSeconds: number; dead: number }> {
+    const [row] = await quiet(
+      () => this.#sql<{ depth: number; age: number | null; dead: number }[]>`
+        select (select count(*)::int from federation_queue) as depth,
+               (select extract(epoch from now() - min(q.available_at))::float8 from federation_queue q
+                left join federation_instances i on i.host = q.host and q.kind = 'outbox'
+                where q.available_at <= now() and (i.circuit is distinct from 'open' or i.next_attempt_at <= now())
+               ) as age,
+               (select count(*)::int from federation_dead_letters) as dead`,
+    );
+    return { depth: row?.depth ?? 0, oldestDueAgeSeconds: Math.max(0, row?.age ?? 0), dead: row?.dead ?? 0 };
+  }
+
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options?: MessageQueueListenOptions,
+  ): Promise<void> {
+    const signal = options?.signal;
+    this.#stopping = false;
+    await this.#subscribe();
+    const onAbort = () => this.wake();
+    let failures = 0;
+    signal?.addEventListener("abort", onAbort);
+    try {
+      while (!signal?.aborted && !this.#stopping) {
+        const free = this.#tuning.concurrency - this.#inflight.size;
+        let claimed = 0;
+        if (free > 0) {
+          let tasks: QueueTask[];
+          try {
+            tasks = await this.#claim(free);
+            failures = 0;
+          } catch (error) {
+            // Database unavailable: back off (up to 5 s) and say so once per streak, not once per poll.
+            if (failures++ === 0)
+              this.#logger.warn("Claiming queued federation tasks failed: {error}", { error });
+            await this.#sleep(Math.min(5000, this.#tuning.pollMs * 2 ** Math.min(failures, 6)));
+            continue;
+          }
+          claimed = tasks.length;
+          for (const task of tasks) this.#start(task, handler);
+        }
+        if (claimed > 0 && claimed === free) await this.#sleep(this.#tuning.pollMs);
+        else if (claimed === 0) await this.#sleep(this.#interval());
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      await this.#unlisten?.().catch(() => {});
+      this.#unlisten = undefined;
+    }
+  }
+
+  /**
+   * Stops claiming and waits for running tasks (up to `timeoutMs`); tasks still running then are
+   * released so that the next worker takes them at once instead of after the lease.
+   */
+  async drain(timeoutMs: number): Promise<{ unfinished: number }> {
+    this.#stopping = true;
+    this.wake();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#inflight.values()]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const unfinished = [...this.#inflight.keys()];
+    if (unfinished.length > 0) {
+      await quiet(
+        () =>
+          this.#sql`update federation_queue set locked_until = null where id = any(${unfinished}::bigint[])`,
+      ).catch(() => {});
+    }
+    return { unfinished: unfinished.length };
+  }
+
+  #completed: { ids: string[]; done: Promise<void> } | undefined;
+
+  /** Deletes finished tasks in small batches (one statement per ~10 ms instead of one per task). */
+  #complete(id: string): Promise<void> {
+    if (!this.#completed) {
+      const batch: { ids: string[]; done: Promise<void> } = { ids: [], done: Promise.resolve() };
+      batch.done = new Promise<void>((resolve) => setTimeout(resolve, 10)).then(() => {
+        if (this.#completed === batch) this.#completed = undefined;
+        return quiet(async () => {
+          await this.#sql`delete from federation_queue where id = any(${batch.ids}::bigint[])`;
+        });
+      });
+      this.#completed = batch;
+    }
+    this.#completed.ids.push(id);
+    return this.#completed.done;
+  }
+
+  #interval(): number {
+    return Date.now() < this.#fastUntil ? Math.min(25, this.#tuning.pollMs) : this.#tuning.pollMs;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.#resolveSleep = undefined;
+        this.#woken = false;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.#resolveSleep = finish;
+    });
+  }
+
+  async #subscribe(): Promise<void> {
+    if (!this.#notify) return;
+    try {
+      const { unlisten } = await this.#sql.listen("federation_queue", () => this.wake());
+      this.#unlisten = unlisten;
+    } catch (error) {
+      this.#logger.info("LISTEN unavailable, polling only: {error}", { error });
+    }
+  }
+
+  async #claim(limit: number): Promise<QueueTask[]> {
+    const perHost = this.#tuning.perHost;
+    const busy = [...this.#hostInflight];
+    const saturated = busy.filter(([, n]) => n >= perHost).map(([host]) => host);
+    const busyHosts = busy.map(([host]) => host);
+    const busyCounts = busy.map(([, n]) => n);
+    return quiet(async () => {
+      // Candidates: due, unleased, head of their ordering key, host circuit closed or due for a probe;
+      // at most `perHost` per host (one while the circuit is open), oldest first across hosts. Then
+      // lease them atomically (the re-check in the UPDATE makes concurrent workers take distinct rows).
+      const rows = await this.#sql<(Omit<QueueTask, "probe"> & { circuit: string | null })[]>`
+        with recursive hosts(host) as (
+          -- Every distinct host with queued tasks, by a loose index scan (one probe per host), so a
+          -- host with a huge backlog cannot push the others out of the candidate set.
+          (select host from federation_queue where host is not null order by host limit 1)
+          union all
+          select (select q.host from federation_queue q where q.host > h.host order by q.host limit 1)
+          from hosts h where h.host is not null
+        ), due as (
+          select c.* from hosts h
+          cross join lateral (
+            select q.id, q.host, q.kind, q.available_at, q.ordering_key from federation_queue q
+            where q.host = h.host and q.available_at <= now()
+              and (q.locked_until is null or q.locked_until < now())
+            order by q.available_at, q.id limit ${perHost * 4}
+          ) c
+          where h.host is not null and not (h.host = any(${saturated}::text[]))
+          union all
+          (select q.id, q.host, q.kind, q.available_at, q.ordering_key from federation_queue q
+           where q.host is null and q.available_at <= now() and (q.locked_until is null or q.locked_until < now())
+           order by q.available_at, q.id limit ${limit * 4})
+        ), candidates as (
+          select d.id, d.host, d.kind, d.available_at, i.circuit, coalesce(f.n, 0) as running,
+                 row_number() over (partition by coalesce(d.host, d.id::text) order by d.available_at, d.id) as rn
+          from due d
+          left join federation_instances i on i.host = d.host and d.kind = 'outbox'
+          left join unnest(${busyHosts}::text[], ${busyCounts}::int[]) as f(host, n) on f.host = d.host
+          where (d.ordering_key is null or not exists (
+                  select 1 from federation_queue o where o.ordering_key = d.ordering_key and o.id < d.id))
+            and (i.host is null or i.circuit = 'closed' or i.next_attempt_at <= now())
+        ), picked as (
+          select id, circuit from candidates
+          where rn <= case when circuit = 'open' then 1 else ${perHost} end - running
+          order by available_at, id limit ${limit}
+        ), leased as (
+          update federation_queue q
+          set locked_until = now() + ${this.#tuning.leaseMs} * interval '1 millisecond', attempts = q.attempts + 1
+          from picked
+          where q.id = picked.id and (q.locked_until is null or q.locked_until < now())
+          returning q.id, q.kind, q.host, q.message, q.attempts, q.created_at, picked.circuit
+        )
+        select * from leased`;
+      // A probe per open circuit: push its next attempt so no other claim sends a second one meanwhile.
+      const probed = [...new Set(rows.filter((r) => r.circuit === "open").map((r) => r.host))];
+      if (probed.length > 0) {
+        await this.#sql`update federation_instances
+          set next_attempt_at = now() + ${this.#tuning.leaseMs} * interval '1 millisecond'
+          where host = any(${probed as string[]}::text[]) and circuit = 'open'`;
+      }
+      return rows.map(({ circuit, ...r }) => ({ ...r, id: String(r.id), probe: circuit === "open" }));
+    });
+  }
+
+  #start(task: QueueTask, handler: (message: unknown) => Promise<void> | void): void {
+    // Counted against its host from the claim on, until the handler really ends (even after a timeout).
+    const host = task.host;
+    if (host) this.#hostInflight.set(host, (this.#hostInflight.get(host) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released || !host) return;
+      released = true;
+      const left = (this.#hostInflight.get(host) ?? 1) - 1;
+      if (left <= 0) this.#hostInflight.delete(host);
+      else this.#hostInflight.set(host, left);
+    };
+    const run = this.#run(task, handler, release).finally(() => {
+      this.#inflight.delete(task.id);
+      this.wake();
+    });
+    this.#inflight.set(task.id, run);
+  }
+
+  async #run(
+    task: QueueTask,
+    handler: (message: unknown) => Promise<void> | void,
+    release: () => void,
+  ): Promise<void> {
+    const policy = this.#policy;
+    let handedOver = false;
+    try {
+      const refusal = await policy?.before(task);
+      if (refusal) {
+        await this.#bury(task, refusal, refusal);
+        return;
+      }
+      const attempt: { error?: unknown } = {};
+      let thrown: unknown;
+      let threw = false;
+      const handling = attemptStorage.run(attempt, async () => {
+        const local = this.#localHandlers.get(task.kind);
+        await (local ? local(task.message) : handler(task.message));
+      });
+      handedOver = true;
+      handling.then(release, release);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          handling,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () =>
+                reject(new DeliveryTimeoutError(`Task did not finish in ${this.#tuning.taskTimeoutMs} ms`)),
+              this.#tuning.taskTimeoutMs,
+            );
+          }),
+        ]);
+      } catch (error) {
+        thrown = error;
+        threw = true;
+      } finally {
+        clearTimeout(timer);
+      }
+      const error = threw ? thrown : attempt.error;
+      const decision = policy ? await policy.after(task, error, !threw) : undefined;
+      if (!threw) {
+        await this.#complete(task.id);
+        return;
+      }
+      if (decision && "dead" in decision) {
+        await this.#bury(task, decision.dead, describeError(error));
+        return;
+      }
+      const retryInMs = decision?.retryInMs ?? 1000;
+      const refund = decision?.refundAttempt ? 1 : 0;
+      await quiet(
+        () => this.#sql`update federation_queue
+          set locked_until = null, last_error = ${describeError(error)}, attempts = attempts - ${refund},
+              available_at = now() + ${retryInMs} * interval '1 millisecond'
+          where id = ${task.id}`,
+      );
+    } catch (error) {
+      // Bookkeeping failed (database unavailable): the lease expires and the task is tried again.
+      this.#logger.error("Federation task {id} bookkeeping failed: {error}", { id: task.id, error });
+    } finally {
+      if (!handedOver) release();
+    }
+  }
+
+  async #bury(task: QueueTask, reason: string, lastError: string): Promise<void> {
+    await quiet(() =>
+      this.#sql.begin(async (tx) => {
+        await tx`insert into federation_dead_letters (id, kind, host, message, attempts, reason, last_error, created_at)
+          select id, kind, host, message, attempts, ${reason}, ${lastError}, created_at
+          from federation_queue where id = ${task.id}
+          on conflict (id) do nothing`;
+        await tx`delete from federation_queue where id = ${task.id}`;
+      }),
+    );
+    this.#logger.warn("Federation task {id} ({kind} to {host}) given up: {reason}", {
+      id: task.id,
+      kind: task.kind,
+      host: task.host,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import type { MessageQueueEnqueueOptions } from "@fedify/fedify";
+import type { Sql } from "postgres";
+import { durationMs } from "./durations.ts";
+
+/** Rows of `federation_queue` and the contract between the queue and the delivery policy. */
+
+export class DeliveryTimeoutError extends Error {
+  override name = "DeliveryTimeoutError";
+}
+
+export interface QueueTuning {
+  /** Tasks handled at once by this process. */
+  concurrency: number;
+  /** Tasks for one remote host handled at once: one slow or abusive host cannot take every slot. */
+  perHost: number;
+  pollMs: number;
+  /** How long a claimed task stays invisible to other workers; a crashed worker's tasks return after it. */
+  leaseMs: number;
+  /** A task whose handler runs longer is treated as failed (timeout); its host slot stays taken until it ends. */
+  taskTimeoutMs: number;
+}
+
+/** One row of `federation_queue` as handed to the worker. */
+export interface QueueTask {
+  id: string;
+  kind: string;
+  host: string | null;
+  message: Record<string, unknown>;
+  attempts: number;
+  created_at: string | Date;
+  /** Sent as the half-open probe of an open circuit. */
+  probe: boolean;
+}
+
+/** What the queue does with a task whose handler failed. */
+export type FailureDecision = { retryInMs: number; refundAttempt?: boolean } | { dead: string };
+
+/**
+ * The delivery policy, outside the queue: it sees every task before and after Fedify handles it.
+ * `before` may refuse a task (dead-lettered with the returned reason); `after` gets the error Fedify
+ * reported for the attempt (thrown, or passed to onOutboxError when Fedify itself finished the task).
+ */
+export interface TaskPolicy {
+  before(task: QueueTask): Promise<string | undefined>;
+  after(task: QueueTask, error: unknown, handledByFedify: boolean): Promise<FailureDecision | undefined>;
+}
+
+/** Kind and remote host of a Fedify message, stored in their own columns for fairness and health. */
+export function describe(message: Record<string, unknown>): { kind: string; host: string | null } {
+  const kind = typeof message.type === "string" ? message.type : "other";
+  let url: unknown;
+  if (kind === "outbox") url = message.inbox;
+  else if (kind === "inbox") {
+    const activity = message.activity as { actor?: unknown } | undefined;
+    url = typeof activity?.actor === "string" ? activity.actor : (activity?.actor as { id?: unknown })?.id;
+  }
+  if (typeof url !== "string" || !URL.canParse(url)) return { kind, host: null };
+  return { kind, host: new URL(url).host };
+}
+
+export async function insertTasks(
+  sql: Sql,
+  messages: readonly unknown[],
+  options: MessageQueueEnqueueOptions | undefined,
+): Promise<void> {
+  const delay = options?.delay ? durationMs(options.delay) : 0;
+  const rows = messages.map((m) => {
+    const message = m as Record<string, unknown>;
+    const { kind, host } = describe(message);
+    return { kind, host, ordering_key: options?.orderingKey ?? null, message, delay_ms: delay };
+  });
+  await sql`
+    insert into federation_queue (kind, host, ordering_key, message, available_at)
+    select kind, host, ordering_key, message, now() + delay_ms * interval '1 millisecond'
+    from jsonb_to_recordset(${sql.json(rows as never)}::jsonb)
+      as t(kind text, host text, ordering_key text, message jsonb, delay_ms float8)`;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
+  return String(error).slice(0, 500);
+}

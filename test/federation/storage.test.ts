@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { loadConfig } from "../../src/config.ts";
+import { connectDatabase, type Database } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createDeliveryPolicy } from "../../src/federation/delivery.ts";
+import { createInstanceHealth } from "../../src/federation/instances.ts";
+import { PostgresKvStore } from "../../src/federation/kv-store.ts";
+import { PostgresMessageQueue, type TaskPolicy } from "../../src/federation/message-queue.ts";
+import { appLogger } from "../../src/telemetry/logger.ts";
+import { createMetrics } from "../../src/telemetry/metrics.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+
+// Fedify's KvStore and MessageQueue on the real database (PostgreSQL or embedded PGlite), in process.
+let database: TestDatabase;
+let db: Database;
+
+before(async () => {
+  database = await createTestDatabase();
+  db = await connectDatabase({
+    url: database.env.DATABASE_URL,
+    poolMax: database.env.DATABASE_URL ? 4 : 1,
+    dataDir: database.env.DATA_DIR ?? "./data",
+  });
+  await migrate(db.sql);
+});
+
+after(async () => {
+  await db?.close();
+  await database?.drop();
+});
+
+const tuning = { concurrency: 4, perHost: 2, pollMs: 50, leaseMs: 5000, taskTimeoutMs: 2000 };
+
+test("the KV store gets, sets with TTL, compares-and-swaps and lists by prefix", async () => {
+  const kv = new PostgresKvStore(db.sql);
+  await kv.set(["a", "1"], { n: 1 });
+  await kv.set(["a", "2"], "two");
+  await kv.set(["ab"], true);
+  await kv.set(["a", "gone"], 1, { ttl: { milliseconds: 1 } as never });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(await kv.get(["a", "1"]), { n: 1 });
+  assert.equal(await kv.get(["a", "gone"]), undefined, "expired");
+  const listed: unknown[] = [];
+  for await (const entry of kv.list(["a"])) listed.push(entry);
+  assert.deepEqual(listed, [
+    { key: ["a", "1"], value: { n: 1 } },
+    { key: ["a", "2"], value: "two" },
+  ]);
+  assert.equal(await kv.cas(["a", "2"], "zwei", "three"), false);
+  assert.equal(await kv.cas(["a", "2"], "two", "three"), true);
+  assert.equal(await kv.get(["a", "2"]), "three");
+  assert.equal(await kv.cas(["new"], undefined, 1), true);
+  assert.equal(await kv.cas(["new"], undefined, 2), false, "present: no insert");
+  assert.equal(await kv.cas(["a", "gone"], undefined, "back"), true, "expired counts as absent");
+  await kv.delete(["ab"]);
+  assert.equal(await kv.get(["ab"]), undefined);
+  assert.ok((await kv.sweep()) >= 0);
+});
+
+test("the queue delivers each task once, in ordering-key order, retries failures and dead-letters", async () => {
+  const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
+  const decisions: string[] = [];
+  const policy: TaskPolicy = {
+    before: async (task) => (task.message.refuse ? "refused" : undefined),
+    after: async (task, error) => {
+      if (error === undefined) return undefined;
+      decisions.push(`${String(task.message.n)}#${task.attempts}`);
+      return task.attempts >= 3 ? { dead: "max_attempts" } : { retryInMs: 20 };
+    },
+  };
+  queue.setPolicy(policy);
+  const seen: number[] = [];
+  const abort = new AbortController();
+  const listening = queue.listen(
+    async (message) => {
+      const m = message as { n: number; fail?: boolean };
+      if (m.fail) throw new Error("boom");
+      seen.push(m.n);
+    },
+    { signal: abort.signal },
+  );
+  await queue.enqueueMany(
+    [1, 2, 3, 4, 5].map((n) => ({ type: "test", n })),
+    { orderingKey: "k" },
+  );
+  await queue.enqueue({ type: "test", n: 6, fail: true });
+  await queue.enqueue({ type: "test", n: 7, refuse: true });
+  await queue.enqueue({ type: "test", n: 8 }, { delay: { milliseconds: 300 } as never });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (seen.length < 6 || (await queue.getDepth()).queued > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  abort.abort();
+  await listening;
+  assert.deepEqual(
+    seen.filter((n) => n <= 5),
+    [1, 2, 3, 4, 5],
+    "same ordering key: one at a time, in order",
+  );
+  assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 8]);
+  assert.deepEqual(decisions, ["6#1", "6#2", "6#3"], "retried, then given up");
+  const dead = await db.sql<{ reason: string; n: number }[]>`
+    select reason, (message->>'n')::int as n from federation_dead_letters order by n`;
+  assert.deepEqual(
+    dead.map((d) => [d.n, d.reason]),
+    [
+      [6, "max_attempts"],
+      [7, "refused"],
+    ],
+  );
+  assert.deepEqual(await queue.getDepth(), { queued: 0, ready: 0, delayed: 0 });
+});
+
+test("deliveries to private or loopback addresses are refused unless allowed", async () => {
+  const config = loadConfig({}).federation;
+  const metrics = createMetrics({ maxTenants: 10 });
+  const instances = createInstanceHealth(db.sql, { threshold: 3, recoveryMs: 100, maxMs: 1000 });
+  const policy = createDeliveryPolicy({ config, instances, metrics, logger: appLogger("test") });
+  const task = (inbox: string) => ({
+    id: "1",
+    kind: "outbox",
+    host: new URL(inbox).host,
+    message: { type: "outbox", inbox, activityType: "https://www.w3.org/ns/activitystreams#Create" },
+    attempts: 1,
+    created_at: new Date(),
+    probe: false,
+  });
+  for (const inbox of [
+    "http://127.0.0.1:9/inbox",
+    "http://10.1.2.3/inbox",
+    "http://[::1]/inbox",
+    "http://localhost/i",
+  ]) {
+    assert.equal(await policy.before(task(inbox)), "private_address", inbox);
+  }
+  assert.equal(await policy.before(task("http://93.184.215.14/inbox")), undefined, "a public address passes");
+  const allowed = createDeliveryPolicy({
+    config: { ...config, allowPrivateAddresses: true },
+    instances,
+    metrics,
+    logger: appLogger("test"),
+  });
+  assert.equal(await allowed.before(task("http://127.0.0.1:9/inbox")), undefined);
+  const text = await metrics.render(false);
+  assert.match(
+    text,
+    /federation_delivery_failures_total\{instance="127\.0\.0\.1:9",reason="private_address"\} 1/,
+  );
+});
+
+test("the circuit opens after the threshold, reports each transition once and closes on success", async () => {
+  const instances = createInstanceHealth(db.sql, { threshold: 3, recoveryMs: 100, maxMs: 1000 });
+  const host = "circuit.example:443";
+  const changes = [];
+  for (let i = 0; i < 5; i++) changes.push(await instances.recordFailure(host, "ECONNREFUSED"));
+  assert.deepEqual(changes, [undefined, undefined, "opened", undefined, undefined]);
+  const open = await instances.find(host);
+  assert.equal(open?.circuit, "open");
+  assert.equal(open?.consecutive_failures, 5);
+  assert.ok(open?.next_attempt_at);
+  assert.deepEqual(await instances.summary(), { healthy: 0, total: 1 });
+  const closing = await Promise.all([instances.recordSuccess(host), instances.recordSuccess(host)]);
+  assert.deepEqual(closing.filter(Boolean), ["closed"], "one transition, whatever the concurrency");
+  assert.equal((await instances.find(host))?.circuit, "closed");
+  assert.deepEqual(await instances.summary(), { healthy: 1, total: 1 });
+});
+
+test("one flooding host cannot starve another: tasks are claimed per host, at most perHost at a time", async () => {
+  const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
+  queue.setPolicy({ before: async () => undefined, after: async () => undefined });
+  const flood = Array.from({ length: 200 }, (_, n) => ({
+    type: "outbox",
+    inbox: `https://flood.example/inbox/${n}`,
+    n,
+  }));
+  await queue.enqueueMany(flood);
+  await queue.enqueue({ type: "outbox", inbox: "https://quiet.example/inbox", n: -1 });
+  const handled: number[] = [];
+  let concurrentFlood = 0;
+  let maxConcurrentFlood = 0;
+  const abort = new AbortController();
+  const listening = queue.listen(
+    async (message) => {
+      const { n } = message as { n: number };
+      if (n >= 0) {
+        concurrentFlood++;
+        maxConcurrentFlood = Math.max(maxConcurrentFlood, concurrentFlood);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        concurrentFlood--;
+      }
+      handled.push(n);
+      if (handled.length >= 20) abort.abort();
+    },
+    { signal: abort.signal },
+  );
+  await listening;
+  await queue.drain(2000);
+  assert.ok(
+    handled.indexOf(-1) >= 0 && handled.indexOf(-1) < 5,
+    `quiet host served early (${handled.indexOf(-1)})`,
+  );
+  assert.ok(maxConcurrentFlood <= tuning.perHost, `per-host cap held (${maxConcurrentFlood})`);
+  await db.sql`delete from federation_queue`;
+});
