@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# FediFlow API image: Node 24 runs the TypeScript sources directly (type stripping), so there is no
+# build step; the first stage installs the production dependencies from the lockfile, the second
+# holds only those, package.json and src/, and runs as the unprivileged `node` user.
+#   docker build -t fediflow-api .        (compose.yaml builds it as the `app` service)
+# The base image is pinned in .env (NODE_IMAGE) and passed by compose; the default here is the same.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Lockfile install, production dependencies only; no install scripts are needed at run time.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    DATA_DIR=/app/data
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json ./
+COPY --chown=root:root src ./src
+# The embedded PGlite keeps its data here when DATABASE_URL is unset; the code is read-only.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000
+# /livez: the process serves requests (readiness, /ready, is the orchestrator's business).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/livez`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "./src/telemetry/instrumentation.ts", "src/main.ts"]

@@ -1,0 +1,148 @@
+/**
+ * Child processes for the pipeline test: free loopback ports, a started program whose output is kept
+ * (and shown when something fails), bounded readiness waits, and a bounded stop (SIGTERM, then SIGKILL).
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  return port;
+}
+
+/** `count` distinct free loopback ports. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+export interface Program {
+  name: string;
+  process: ChildProcess;
+  /** Last lines of stdout and stderr, interleaved. */
+  output(): string;
+  exited: Promise<number | null>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const KEEP_LINES = 400;
+
+/** Starts `command` with `args`; `stdin: "pipe"` keeps a pipe open (closing it is a stop signal for some). */
+export function startProgram(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; stdin?: "pipe" | "ignore" } = {},
+): Program {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      lines.push(line);
+      if (lines.length > KEEP_LINES) lines.shift();
+    }
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  child.on("error", (error) => lines.push(`spawn error: ${error.message}`));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return {
+    name,
+    process: child,
+    output: () => lines.join("\n"),
+    exited,
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin?.end();
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Calls `probe` until it returns a truthy value, at most `timeoutMs`; throws with `description` on timeout. */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  options: { timeoutMs: number; intervalMs?: number; description: string; program?: Program },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last: unknown;
+  for (;;) {
+    if (options.program && options.program.process.exitCode !== null) {
+      throw new Error(
+        `${options.program.name} exited while waiting for ${options.description}:\n${options.program.output()}`,
+      );
+    }
+    try {
+      const result = await probe();
+      if (result) return result;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const tail = options.program ? `\n${options.program.name} output:\n${options.program.output()}` : "";
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for ${options.description}${last ? `: ${String(last)}` : ""}${tail}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+  }
+}
+
+/** Resolves when `url` answers with a 2xx status. */
+export function waitForHttp(url: string, program: Program, timeoutMs = 60_000): Promise<true> {
+  return pollUntil(
+    async () => {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await response.arrayBuffer();
+      return response.ok;
+    },
+    { timeoutMs, description: `${url} to answer 2xx`, program },
+  );
+}
+
+/** Runs a command to completion (bounded) and resolves with its stdout; rejects with stderr on failure. */
+export function run(
+  command: string,
+  args: string[],
+  options: { timeoutMs: number; cwd?: string; env?: Record<string, string> },
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        timeout: options.timeoutMs,
+        killSignal: "SIGKILL",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/** Fetches JSON with a bounded wait. */
+export async function getJson<T = unknown>(url: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init.method ?? "GET"} ${url} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
