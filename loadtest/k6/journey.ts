@@ -224,3 +224,24 @@ export function compareViews(metrics: Record<string, SummaryMetric>): string[] {
   }
   return problems;
 }
+
+/**
+ * Everything a scenario script exports, so each script is only its name: k6 reads `options`, `setup`,
+ * the default function, `teardown` and `handleSummary` as named exports of the script itself.
+ */
+export function scenarioScript(name: string, publishShare?: number) {
+  return {
+    options: optionsFor(name),
+    setup: createFixture,
+    run: (fixture: Fixture) => journey(fixture, publishShare),
+    teardown: recordServerView,
+    handleSummary(data: { metrics: Record<string, SummaryMetric> }) {
+      const problems = compareViews(data.metrics);
+      const verdict = problems.length === 0 ? "client and server views agree" : problems.join("\n");
+      return {
+        stdout: `${verdict}\n`,
+        [`loadtest-${name}-summary.json`]: JSON.stringify({ problems, metrics: data.metrics }, null, 2),
+      };
+    },
+  };
+}

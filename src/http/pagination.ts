@@ -22,12 +22,19 @@ export function decodeCursor(cursor: string | undefined): string | null {
   return id;
 }
 
-/** Rows were fetched with `limit + 1` to learn whether another page exists. */
-export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+/**
+ * Rows were fetched with `limit + 1` to learn whether another page exists; `serialize` turns each row
+ * of the page into its API form.
+ */
+export function toPage<T extends { id: string }, R = T>(
+  rows: T[],
+  limit: number,
+  serialize: (row: T) => R = (row) => row as unknown as R,
+): Page<R> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return {
-    items,
+    items: items.map(serialize),
     next_cursor: rows.length > limit && last ? Buffer.from(last.id, "utf8").toString("base64url") : null,
   };
 }

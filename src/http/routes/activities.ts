@@ -51,8 +51,9 @@ export function activityRoutes(deps: AppDeps) {
       const page = toPage(
         await listActivities(deps.db.sql, c.var.tenant.id, decodeCursor(cursor), limit),
         limit,
+        serializeActivity,
       );
-      return c.json({ items: page.items.map(serializeActivity), next_cursor: page.next_cursor }, 200);
+      return c.json(page, 200);
     },
   );
 

@@ -132,8 +132,9 @@ export function contentRoutes(deps: AppDeps) {
       const page = toPage(
         await listContent(sql, course.tenant_id, course.id, decodeCursor(cursor), limit),
         limit,
+        serializeContent,
       );
-      return c.json({ items: page.items.map(serializeContent), next_cursor: page.next_cursor }, 200);
+      return c.json(page, 200);
     },
   );
 

@@ -98,8 +98,12 @@ export function courseRoutes(deps: AppDeps) {
     async (c) => {
       requireSession(c);
       const { limit, cursor } = c.req.valid("query");
-      const page = toPage(await listCourses(sql, c.var.tenant.id, decodeCursor(cursor), limit), limit);
-      return c.json({ items: page.items.map(serializeCourse), next_cursor: page.next_cursor }, 200);
+      const page = toPage(
+        await listCourses(sql, c.var.tenant.id, decodeCursor(cursor), limit),
+        limit,
+        serializeCourse,
+      );
+      return c.json(page, 200);
     },
   );
 

@@ -94,8 +94,8 @@ export function enrollmentRoutes(deps: AppDeps) {
         throw forbidden("Only the course's instructor or an admin can list its enrollments");
       }
       const rows = await listEnrollments(sql, c.var.tenant.id, { courseId }, decodeCursor(cursor), limit);
-      const page = toPage(rows, limit);
-      return c.json({ items: page.items.map(serializeEnrollment), next_cursor: page.next_cursor }, 200);
+      const page = toPage(rows, limit, serializeEnrollment);
+      return c.json(page, 200);
     },
   );
 
@@ -122,8 +122,8 @@ export function enrollmentRoutes(deps: AppDeps) {
         decodeCursor(cursor),
         limit,
       );
-      const page = toPage(rows, limit);
-      return c.json({ items: page.items.map(serializeEnrollment), next_cursor: page.next_cursor }, 200);
+      const page = toPage(rows, limit, serializeEnrollment);
+      return c.json(page, 200);
     },
   );
   return app;

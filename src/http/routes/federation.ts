@@ -237,8 +237,8 @@ export function federationRoutes(deps: AppDeps, federation: FederationService) {
         decodeCursor(cursor),
         limit,
       );
-      const page = toPage(rows, limit);
-      return c.json({ items: page.items.map(serializeFollowing), next_cursor: page.next_cursor }, 200);
+      const page = toPage(rows, limit, serializeFollowing);
+      return c.json(page, 200);
     },
   );
 
@@ -255,8 +255,12 @@ export function federationRoutes(deps: AppDeps, federation: FederationService) {
     async (c) => {
       requireSession(c);
       const { limit, cursor } = c.req.valid("query");
-      const page = toPage(await listInbox(sql, c.var.tenant.id, decodeCursor(cursor), limit), limit);
-      return c.json({ items: page.items.map(serializeItem), next_cursor: page.next_cursor }, 200);
+      const page = toPage(
+        await listInbox(sql, c.var.tenant.id, decodeCursor(cursor), limit),
+        limit,
+        serializeItem,
+      );
+      return c.json(page, 200);
     },
   );
 
@@ -281,8 +285,8 @@ export function federationRoutes(deps: AppDeps, federation: FederationService) {
       if (session.role === "student" && id !== session.userId) throw forbidden("Staff only");
       const { limit, cursor } = c.req.valid("query");
       const rows = await listFollowers(sql, [id], decodeCursor(cursor), limit + 1);
-      const page = toPage(rows, limit);
-      return c.json({ items: page.items.map(serializeFollower), next_cursor: page.next_cursor }, 200);
+      const page = toPage(rows, limit, serializeFollower);
+      return c.json(page, 200);
     },
   );
 

@@ -94,8 +94,12 @@ export function userRoutes(deps: AppDeps) {
     async (c) => {
       requireSession(c, "admin", "instructor");
       const { limit, cursor } = c.req.valid("query");
-      const page = toPage(await listUsers(sql, c.var.tenant.id, decodeCursor(cursor), limit), limit);
-      return c.json({ items: page.items.map(serializeUser), next_cursor: page.next_cursor }, 200);
+      const page = toPage(
+        await listUsers(sql, c.var.tenant.id, decodeCursor(cursor), limit),
+        limit,
+        serializeUser,
+      );
+      return c.json(page, 200);
     },
   );
 
