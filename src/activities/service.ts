@@ -1,6 +1,7 @@
-import { type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
 import { uuidv7 } from "../ids.ts";
+import { inSpan } from "../telemetry/spans.ts";
 import { type Activity, insertActivity } from "./store.ts";
 
 /** Hands a recorded activity to delivery; federation plugs in here. Runs inside the caller's transaction. */
@@ -19,21 +20,6 @@ export type NewActivity = Pick<
 >;
 
 const tracer = trace.getTracer("fediflow-activity-service");
-
-async function inSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
-  try {
-    const result = await work();
-    span.setStatus({ code: SpanStatusCode.OK });
-    return result;
-  } catch (error) {
-    const err = error instanceof Error ? error : new Error(String(error));
-    span.recordException(err);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-    throw error;
-  } finally {
-    span.end();
-  }
-}
 
 /** Records an activity and queues its delivery: the spec's `activity.create` → `db.activity.insert` → `federation.deliver`. */
 export function createActivityService(outbox: ActivityOutbox) {

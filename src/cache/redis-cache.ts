@@ -1,6 +1,7 @@
-import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type Span, SpanKind, trace } from "@opentelemetry/api";
 import { createClient } from "redis";
 import type { Logger } from "../telemetry/logger.ts";
+import { recordFailure } from "../telemetry/spans.ts";
 import { type Cache, CacheUnavailableError } from "./cache.ts";
 
 const tracer = trace.getTracer("fediflow-redis");
@@ -46,9 +47,7 @@ export function createRedisCache(url: string, commandTimeoutMs: number, logger: 
           if (!client.isReady) throw new CacheUnavailableError("Redis is not connected");
           return await run();
         } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error));
-          span.recordException(err);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+          const err = recordFailure(span, error);
           throw error instanceof CacheUnavailableError
             ? error
             : new CacheUnavailableError(`Redis ${name} failed: ${err.message}`);

@@ -1,5 +1,6 @@
-import { context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
+import { recordFailure } from "../telemetry/spans.ts";
 
 /** Counts statements in flight so the pool gauges can report active and waiting clients. */
 export interface PoolUsage {
@@ -97,11 +98,9 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
           },
           (error: unknown) => {
             usage.inFlight--;
-            const err = error instanceof Error ? error : new Error(String(error));
-            span.recordException(err);
             const code = (error as { code?: unknown }).code;
             if (typeof code === "string") span.setAttribute("db.response.status_code", code);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+            recordFailure(span, error);
             span.end();
             reject(error);
           },

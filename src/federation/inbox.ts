@@ -14,11 +14,12 @@ import {
   Undo,
   Update,
 } from "@fedify/vocab";
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
 import { uuidv7 } from "../ids.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import { inSpan } from "../telemetry/spans.ts";
 import { shortType } from "./delivery.ts";
 import {
   acceptFollowing,
@@ -65,18 +66,11 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
           "activitypub.activity.id": activity.id?.href ?? "",
           "activitypub.actor.id": activity.actorId?.href ?? "",
         });
-        try {
+        await inSpan(span, async () => {
           const status = (await handle(ctx, activity)) ?? "received";
           count(activity, status);
           span.setAttribute("federation.status", status);
-        } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error));
-          span.recordException(err);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-          throw error;
-        } finally {
-          span.end();
-        }
+        });
       });
   }
 

@@ -1,11 +1,12 @@
 import type { Context, Federation } from "@fedify/fedify";
 import { Article, Create, Delete, Follow, Join, Leave, Note, Tombstone, Undo, Update } from "@fedify/vocab";
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
 import type { ActivityOutbox } from "../activities/service.ts";
 import type { Activity } from "../activities/store.ts";
 import { uuidv7 } from "../ids.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { inSpan } from "../telemetry/spans.ts";
 import type { PostgresMessageQueue } from "./message-queue.ts";
 import { countFollowers, type Follower, findFollowing, listFollowers } from "./store.ts";
 
@@ -178,8 +179,8 @@ export function createPublisher(deps: {
   async function publish(message: Record<string, unknown>): Promise<void> {
     const parent = propagation.extract(ROOT_CONTEXT, (message.traceContext ?? {}) as Record<string, string>);
     await context.with(parent, () =>
-      tracer.startActiveSpan("federation.publish", { kind: SpanKind.PRODUCER }, async (span) => {
-        try {
+      tracer.startActiveSpan("federation.publish", { kind: SpanKind.PRODUCER }, (span) =>
+        inSpan(span, async () => {
           const [activity] = await sql<Activity[]>`
             select id, tenant_id, actor_id, type, object_type, object_id, summary, created_at
             from activities where id = ${String(message.activityId)}`;
@@ -195,16 +196,8 @@ export function createPublisher(deps: {
             "tenant.id": activity.tenant_id,
           });
           await publishActivity(activity);
-          span.setStatus({ code: SpanStatusCode.OK });
-        } catch (error) {
-          const err = error instanceof Error ? error : new Error(String(error));
-          span.recordException(err);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      }),
+        }),
+      ),
     );
   }
 
