@@ -88,21 +88,22 @@ export async function runScenario(name: string, options: RunOptions): Promise<Ru
     );
   });
   const results = evaluateThresholds(stats);
-  const firingAlerts = options.prometheusUrl ? await firing(options.prometheusUrl) : undefined;
+  const firing = options.prometheusUrl ? await firingAlerts(options.prometheusUrl) : undefined;
   let summary = summaryText(name, seconds, stats, results, comparisons, dropped);
-  if (firingAlerts) summary += `\n\n  alerts firing in Prometheus: ${firingAlerts.join(", ") || "none"}`;
+  if (firing) summary += `\n\n  alerts firing in Prometheus: ${firing.join(", ") || "none"}`;
   if (options.outDir) {
     await mkdir(options.outDir, { recursive: true });
     await writeFile(`${options.outDir}/loadtest-${name}.svg`, latencySvg(comparisons));
     await writeFile(
       `${options.outDir}/loadtest-${name}.json`,
-      `${JSON.stringify({ stats, thresholds: results, comparisons, firingAlerts, dropped }, null, 2)}\n`,
+      `${JSON.stringify({ stats, thresholds: results, comparisons, firingAlerts: firing, dropped }, null, 2)}\n`,
     );
   }
-  return { stats, thresholds: results, comparisons, firingAlerts, dropped, summary };
+  return { stats, thresholds: results, comparisons, firingAlerts: firing, dropped, summary };
 }
 
-async function firing(prometheusUrl: string): Promise<string[]> {
+/** Names of the alerts Prometheus reports as firing. */
+export async function firingAlerts(prometheusUrl: string): Promise<string[]> {
   const response = await fetch(`${prometheusUrl}/api/v1/alerts`);
   const body = (await response.json()) as {
     data: { alerts: { state: string; labels: { alertname: string } }[] };

@@ -84,6 +84,12 @@ function queueSettings(prefix: "OTEL_BSP" | "OTEL_BLRP") {
   };
 }
 
+/**
+ * At most two batches in flight per signal: while the Collector is unreachable each pending export holds
+ * its batch in memory through its retries (the default allows 30), which showed as RSS growth.
+ */
+const EXPORTER_OPTIONS = { concurrencyLimit: 2 };
+
 /** Names the runtime truthfully: under Bun and Deno the process detector sees their Node compatibility layer. */
 const runtimeDetector: ResourceDetector = {
   detect: () => {
@@ -119,7 +125,7 @@ function startSdk(): NodeSDK | undefined {
           new BatchSpanProcessor({
             exporter: guardedExporter<ReadableSpan & { attributes: Record<string, unknown> }, SpanExporter>(
               "traces",
-              new OTLPTraceExporter(),
+              new OTLPTraceExporter(EXPORTER_OPTIONS),
             ),
             ...queueSettings("OTEL_BSP"),
           }),
@@ -131,7 +137,7 @@ function startSdk(): NodeSDK | undefined {
             exporter: guardedExporter<
               ReadableLogRecord & { attributes: Record<string, unknown> },
               LogRecordExporter
-            >("logs", new OTLPLogExporter()),
+            >("logs", new OTLPLogExporter(EXPORTER_OPTIONS)),
             ...queueSettings("OTEL_BLRP"),
           }),
         ]

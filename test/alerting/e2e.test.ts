@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { stringify } from "yaml";
+import { firingAlerts, runScenario } from "../../loadtest/runner/run.ts";
 import { Api, createSchool, expectStatus, type School } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
 import { freePort, type RunningProcess, startProcess } from "../support/processes.ts";
@@ -162,6 +163,30 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+// Error-based alerts only: latency alerts depend on how fast this shared machine is, and tests never
+// assert wall-clock times (the runner reports them).
+const ERROR_ALERTS = ["HighErrorRate", "AvailabilitySLOBudgetBurn"];
+
+test("the load scenario, run by the load-test runner, leaves the error alerts silent", async () => {
+  // The load shape at 1/50 of its length (about 8 s, up to 50 journeys/s), loopback only.
+  const result = await runScenario("load", {
+    baseUrl: service.url,
+    adminToken: ADMIN_TOKEN,
+    scale: 0.02,
+    prometheusUrl,
+  });
+  assert.equal(
+    result.stats.reduce((n, s) => n + s.failed, 0),
+    0,
+    "no request failed",
+  );
+  assert.ok(result.firingAlerts, "the runner read Prometheus' alerts");
+  assert.deepEqual(
+    result.firingAlerts.filter((a) => ERROR_ALERTS.includes(a)),
+    [],
+  );
+});
+
 test("a fault raises HighErrorRate: pending, firing, routed by Alertmanager, received by the service's webhook", async () => {
   const ops = new Api(service.url, { token: ADMIN_TOKEN });
   // Healthy traffic first: the alert must stay silent.
@@ -220,5 +245,35 @@ test("a fault raises HighErrorRate: pending, firing, routed by Alertmanager, rec
     `fault on → pending ${((pendingAt - faultOn) / 1000).toFixed(1)} s → firing ${((firingAt - faultOn) / 1000).toFixed(1)} s → webhook ${((receivedAt - faultOn) / 1000).toFixed(1)} s (rules at 1/${SCALE} time)\n`,
   );
 
+  expectStatus(await ops.request("PUT", "/ops/faults", { rules: [] }), 200);
+});
+
+test("the stress scenario with fault injection fires the error alerts, as the runner reads them from Prometheus", async () => {
+  const ops = new Api(service.url, { token: ADMIN_TOKEN });
+  await poll("HighErrorRate resolved after the previous fault", 120_000, async () =>
+    (await firingAlerts(prometheusUrl)).includes("HighErrorRate") ? undefined : true,
+  );
+  expectStatus(
+    await ops.request("PUT", "/ops/faults", {
+      rules: [{ route: "/api/v1/courses", error_rate: 0.5, status: 503 }],
+    }),
+    200,
+  );
+  // The stress shape at 1/100 of its length (about 6 s); the background reads keep the ratio up after it.
+  const result = await runScenario("stress", {
+    baseUrl: service.url,
+    adminToken: ADMIN_TOKEN,
+    scale: 0.01,
+    prometheusUrl,
+  });
+  assert.ok(
+    result.stats.some((s) => s.route === "GET /api/v1/courses" && s.failed > 0),
+    "the fault hit the stress traffic",
+  );
+  const firing = await poll("the error alerts firing", 90_000, async () => {
+    const names = await firingAlerts(prometheusUrl);
+    return ERROR_ALERTS.every((a) => names.includes(a)) ? names : undefined;
+  });
+  for (const alert of ERROR_ALERTS) assert.ok(firing.includes(alert), `${alert} fires`);
   expectStatus(await ops.request("PUT", "/ops/faults", { rules: [] }), 200);
 });
