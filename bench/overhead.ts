@@ -73,6 +73,7 @@ async function round(url: string, headers: Record<string, string>, pid: number):
   };
 }
 
+const signed = (n: number) => (n >= 0 ? `+${n}` : String(n));
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -139,19 +140,21 @@ async function scrapeCost() {
 }
 
 /**
- * The instrumented service with its OTLP endpoint refusing connections, under load for SOAK_SECONDS:
- * exporter queues must stay bounded, so RSS after warm-up and at the end should be about the same.
+ * The instrumented service under load for SOAK_SECONDS, RSS after warm-up and at the end. Run with the
+ * OTLP endpoint refusing connections (exporter queues must stay bounded) and, as the control, with a
+ * working endpoint: the difference is what a dead Collector costs.
  */
-async function soakWithCollectorDown(
+async function soak(
   database: Awaited<ReturnType<typeof createTestDatabase>>,
   headers: Record<string, string>,
+  otlpEndpoint: string,
 ) {
   const service = await spawnServer({
     database,
     discardLogsAfterStart: true,
     env: {
       OTEL_SDK_DISABLED: "false",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
       RATE_LIMIT_MAX: "1000000",
     },
   });
@@ -170,6 +173,11 @@ async function soakWithCollectorDown(
     requests: first.requests.total + rest.requests.total,
     errors: first.errors + first.non2xx + rest.errors + rest.non2xx,
   };
+}
+
+function soakLine(label: string, r: Awaited<ReturnType<typeof soak>>): string {
+  const growth = signed(r.rssEndMb - r.rssStartMb);
+  return `RSS, OTLP endpoint ${label}, ${r.seconds} s under load: ${r.rssStartMb} MB after warm-up → ${r.rssEndMb} MB (${growth} MB), ${r.requests} requests, ${r.errors} errors`;
 }
 
 async function main() {
@@ -216,7 +224,8 @@ async function main() {
     for (const target of targets) target.rounds.push(await round(target.url, headers, target.pid));
   }
   const scrape = await scrapeCost();
-  const soak = await soakWithCollectorDown(database, headers);
+  const down = await soak(database, headers, "http://127.0.0.1:9");
+  const up = await soak(database, headers, sink.url);
   const results = {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()}/${arch()}, Node ${process.version}`,
@@ -229,7 +238,7 @@ async function main() {
     p99Ratio: 0,
     vsSeed: 0,
     metricsScrape: scrape,
-    collectorDownSoak: soak,
+    soak: { collectorDown: down, collectorUp: up },
   };
   results.ratio =
     Math.round((results.instrumented.requestsPerSecond / results.bareHono.requestsPerSecond) * 100) / 100;
@@ -254,7 +263,8 @@ async function main() {
     "",
     `throughput ratio instrumented/bare: **${results.ratio}**, p99 ratio: ${results.p99Ratio}, instrumented/seed-style: ${results.vsSeed}`,
     `/metrics (50 routes x 20 tenants): text ${scrape.text?.ms} ms / ${scrape.text?.bytes} bytes, OpenMetrics ${scrape.openmetrics?.ms} ms / ${scrape.openmetrics?.bytes} bytes`,
-    `RSS with the OTLP endpoint down, ${soak.seconds} s under load: ${soak.rssStartMb} MB after warm-up → ${soak.rssEndMb} MB (${soak.rssEndMb - soak.rssStartMb >= 0 ? "+" : ""}${soak.rssEndMb - soak.rssStartMb} MB), ${soak.requests} requests, ${soak.errors} errors`,
+    soakLine("down", down),
+    soakLine("up (control)", up),
     `machine: ${results.machine}; database: ${results.database}`,
   ].join("\n");
   console.log(table);
