@@ -17,8 +17,9 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
 import { CryptographicKey, Endpoints, Person } from "@fedify/vocab";
-import { freePort, waitFor } from "../test/federation/support.ts";
+import { waitFor } from "../test/federation/support.ts";
 import { createSchool, expectStatus } from "../test/support/api.ts";
+import { freePort } from "../test/support/processes.ts";
 import { spawnServer } from "../test/support/spawn.ts";
 
 const { values: args } = parseArgs({

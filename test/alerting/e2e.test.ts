@@ -13,7 +13,7 @@ import { stringify } from "yaml";
 import { firingAlerts, runScenario } from "../../loadtest/runner/run.ts";
 import { Api, createSchool, expectStatus, type School } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
-import { freePort, type RunningProcess, startProcess } from "../support/processes.ts";
+import { freePort, pollUntil, type RunningProcess, startProcess } from "../support/processes.ts";
 import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
 import { ALERTMANAGER_CONFIG, loadYaml, ROOT, tool } from "./support.ts";
 
@@ -90,16 +90,14 @@ function startTraffic(api: Api): { stop: () => Promise<void> } {
   };
 }
 
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(
-    `${what} not seen within ${timeoutMs} ms\nPrometheus:\n${prometheus?.output().slice(-2000)}\nAlertmanager:\n${alertmanager?.output().slice(-2000)}`,
-  );
+function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  return pollUntil(probe, {
+    timeoutMs,
+    intervalMs: 500,
+    description: what,
+    detail: () =>
+      `\nPrometheus:\n${prometheus?.output().slice(-2000)}\nAlertmanager:\n${alertmanager?.output().slice(-2000)}`,
+  });
 }
 
 async function alertState(name: string): Promise<string | undefined> {

@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import postgres from "postgres";
 import { Api, type ApiResponse, createSchool, expectStatus, type School } from "../support/api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
+import { freePort, pollUntil } from "../support/processes.ts";
 import { type Runtime, type SpawnedServer, spawnServer } from "../support/spawn.ts";
-
-/** A free loopback port, so that an instance can be restarted on the same origin. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Queue settings that make retries and circuit recovery take milliseconds instead of minutes. */
 export const FAST_FEDERATION = {
@@ -145,24 +133,14 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return total;
 }
 
-export async function waitFor<T>(
+/** Waits for `probe` to return a value other than undefined or false (see pollUntil). */
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 30_000,
   intervalMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+  return pollUntil(probe, { timeoutMs, intervalMs, description: what });
 }
 
 /** The ActivityPub id of a course on an instance, found through its WebFinger handle. */

@@ -68,3 +68,39 @@ export async function startProcess(
     },
   };
 }
+
+/**
+ * Calls `probe` until it returns a truthy value, at most `timeoutMs`; a probe that throws counts as
+ * "not yet". `abortIf` ends the wait early with its message (a program that exited); `detail` adds
+ * context (program output) to a timeout.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  options: {
+    timeoutMs: number;
+    intervalMs?: number;
+    description: string;
+    abortIf?: () => string | undefined;
+    detail?: () => string;
+  },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const abort = options.abortIf?.();
+    if (abort) throw new Error(`${abort} while waiting for ${options.description}`);
+    try {
+      const result = await probe();
+      if (result) return result;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const cause = last ? `: ${String(last)}` : "";
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for ${options.description}${cause}${options.detail?.() ?? ""}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+  }
+}

@@ -8,8 +8,8 @@ import { createHealthChecks } from "../../src/health/checks.ts";
 import { federationCheck, memoryCheck } from "../../src/health/standard-checks.ts";
 import { Api, createSchool, expectStatus } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
+import { freePort, pollUntil } from "../support/processes.ts";
 import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
-import { closedPort, pollUntil } from "./helpers.ts";
 
 /** Upper bound per test: a hung request fails the test instead of the run. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -146,7 +146,7 @@ describe("Redis down", () => {
   test("/health is 503 with the redis check failing, sign-in is a 503 JSON error, probes still answer", {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
-    const server = await start({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    const server = await start({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     let exitCode: number | null;
     try {
       const response = await fetch(`${server.url}/health`);

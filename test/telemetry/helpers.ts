@@ -1,8 +1,7 @@
 /**
- * Small helpers shared by the telemetry suites: Prometheus/OpenMetrics exposition parsing, bounded
- * polling, bounded-concurrency request bursts, a port nobody listens on.
+ * Small helpers shared by the telemetry suites: Prometheus/OpenMetrics exposition parsing and
+ * bounded-concurrency request bursts (polling and free ports are in ../support/processes.ts).
  */
-import { createServer } from "node:net";
 
 export interface Sample {
   name: string;
@@ -103,29 +102,6 @@ export function sampleValue(
   return found ? Number(found.value) : undefined;
 }
 
-/** Calls `probe` until it returns a truthy value (bounded by `timeoutMs`); throws with `description` on timeout. */
-export async function pollUntil<T>(
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  options: { timeoutMs: number; intervalMs?: number; description: string },
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const result = await probe();
-      if (result) return result;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(
-        `timed out after ${options.timeoutMs} ms waiting for ${options.description}${last ? `: ${String(last)}` : ""}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
-}
-
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` in flight. */
 export async function runBounded<T>(
   total: number,
@@ -142,15 +118,6 @@ export async function runBounded<T>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
   return results;
-}
-
-/** A loopback port that was free a moment ago and that nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  return port;
 }
 
 /** JSON with bigints as strings (received spans and logs carry bigint timestamps). */

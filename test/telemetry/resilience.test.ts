@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { createSchool, expectStatus, type School } from "../support/api.ts";
 import { type OtlpReceiver, startOtlpReceiver } from "../support/otlp-receiver.ts";
+import { freePort, pollUntil } from "../support/processes.ts";
 import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
-import { closedPort, parseExposition, pollUntil, sampleValue, scrape } from "./helpers.ts";
+import { parseExposition, sampleValue, scrape } from "./helpers.ts";
 
 /** Upper bound per test: a hung request fails the test instead of the run. */
 const TEST_TIMEOUT_MS = 90_000;
@@ -87,7 +88,7 @@ describe("Collector refusing connections", () => {
   test("requests succeed, export failures are counted, stderr reports them rate-limited", {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
-    server = await start(`http://127.0.0.1:${await closedPort()}`);
+    server = await start(`http://127.0.0.1:${await freePort()}`);
     const school = await createSchool(server.url, "refused-school");
 
     const failures = await untilTraceExportsFail(server, school, 3);

@@ -1,19 +1,10 @@
 /**
- * Child processes for the pipeline test: free loopback ports, a started program whose output is kept
+ * Child processes for the pipeline test: several free loopback ports, a started program whose output is kept
  * (and shown when something fails), bounded readiness waits, and a bounded stop (SIGTERM, then SIGKILL).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
-
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  return port;
-}
+import { freePort, pollUntil } from "../../support/processes.ts";
 
 /** `count` distinct free loopback ports. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -73,35 +64,6 @@ export function startProgram(
   };
 }
 
-/** Calls `probe` until it returns a truthy value, at most `timeoutMs`; throws with `description` on timeout. */
-export async function pollUntil<T>(
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  options: { timeoutMs: number; intervalMs?: number; description: string; program?: Program },
-): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let last: unknown;
-  for (;;) {
-    if (options.program && options.program.process.exitCode !== null) {
-      throw new Error(
-        `${options.program.name} exited while waiting for ${options.description}:\n${options.program.output()}`,
-      );
-    }
-    try {
-      const result = await probe();
-      if (result) return result;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() >= deadline) {
-      const tail = options.program ? `\n${options.program.name} output:\n${options.program.output()}` : "";
-      throw new Error(
-        `timed out after ${options.timeoutMs} ms waiting for ${options.description}${last ? `: ${String(last)}` : ""}${tail}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
-  }
-}
-
 /** Resolves when `url` answers with a 2xx status. */
 export function waitForHttp(url: string, program: Program, timeoutMs = 60_000): Promise<true> {
   return pollUntil(
@@ -110,7 +72,13 @@ export function waitForHttp(url: string, program: Program, timeoutMs = 60_000): 
       await response.arrayBuffer();
       return response.ok;
     },
-    { timeoutMs, description: `${url} to answer 2xx`, program },
+    {
+      timeoutMs,
+      description: `${url} to answer 2xx`,
+      abortIf: () =>
+        program.process.exitCode !== null ? `${program.name} exited:\n${program.output()}` : undefined,
+      detail: () => `\n${program.name} output:\n${program.output()}`,
+    },
   );
 }
 
@@ -146,3 +114,5 @@ export async function getJson<T = unknown>(url: string, init: RequestInit = {}):
   if (!response.ok) throw new Error(`${init.method ?? "GET"} ${url} answered ${response.status}: ${text}`);
   return JSON.parse(text) as T;
 }
+
+export { freePort, pollUntil };
