@@ -51,7 +51,11 @@ test("B down while A publishes 50: all queued, then delivered exactly once; the 
   const held = await waitFor("50 deliveries queued on A and B's circuit open", async () => {
     const report = await a.instances();
     const peer = report.items.find((i) => i.host === b.host);
-    return peer?.circuit === "open" && report.queue.depth >= 50 ? { report, peer } : undefined;
+    // Depth also counts publish tasks not yet fanned out: wait until B's outbox tasks are all there.
+    const fannedOut = (await queuedFor(b.host)) ?? report.queue.depth;
+    return peer?.circuit === "open" && report.queue.depth >= 50 && fannedOut >= 50
+      ? { report, peer }
+      : undefined;
   });
   assert.equal(held.report.queue.dead_letters, 0);
   const queued = await queuedFor(b.host);
