@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { createMetrics } from "../src/telemetry/metrics.ts";
+import { createMetrics } from "../src/platform/telemetry/metrics.ts";
 import { createSchool } from "../test/support/api.ts";
 import { createTestDatabase } from "../test/support/database.ts";
 import { spawnServer } from "../test/support/spawn.ts";

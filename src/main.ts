@@ -1,8 +1,8 @@
 import { ConfigError, loadConfig } from "./config.ts";
-import { startServer } from "./server.ts";
+import { startServer } from "./platform/http/server.ts";
+import { shutdownTelemetry } from "./platform/telemetry/instrumentation.ts";
+import { appLogger, configureLogging } from "./platform/telemetry/logger.ts";
 import { createService } from "./service.ts";
-import { shutdownTelemetry } from "./telemetry/instrumentation.ts";
-import { appLogger, configureLogging } from "./telemetry/logger.ts";
 
 /** The one place that reads process globals: environment, signals, exit code. */
 async function main(): Promise<void> {

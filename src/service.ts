@@ -1,20 +1,25 @@
 import { createActivityService, localOnlyOutbox } from "./activities/service.ts";
-import type { Cache } from "./cache/cache.ts";
-import { createMemoryCache } from "./cache/memory-cache.ts";
-import { createRedisCache } from "./cache/redis-cache.ts";
+import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { connectDatabase } from "./db/client.ts";
-import { migrate } from "./db/migrate.ts";
-import { createFederationService, type FederationService } from "./federation/federation.ts";
-import { createHealthChecks } from "./health/checks.ts";
-import { databaseCheck, federationCheck, memoryCheck, redisCheck } from "./health/standard-checks.ts";
-import { createApp } from "./http/app.ts";
-import type { AppDeps, Lifecycle } from "./http/context.ts";
-import { createFaultInjector } from "./ops/faults.ts";
-import { clientAddress } from "./server.ts";
-import { appLogger } from "./telemetry/logger.ts";
-import { createMetrics } from "./telemetry/metrics.ts";
-import { createTenantResolver } from "./tenants/resolver.ts";
+import { createFederationService, type FederationService } from "./federation/service.ts";
+import type { Cache } from "./platform/cache/cache.ts";
+import { createMemoryCache } from "./platform/cache/memory-cache.ts";
+import { createRedisCache } from "./platform/cache/redis-cache.ts";
+import { connectDatabase } from "./platform/db/client.ts";
+import { migrate } from "./platform/db/migrate.ts";
+import { createHealthChecks } from "./platform/health/checks.ts";
+import {
+  databaseCheck,
+  federationCheck,
+  memoryCheck,
+  redisCheck,
+} from "./platform/health/standard-checks.ts";
+import type { AppDeps, Lifecycle } from "./platform/http/context.ts";
+import { createFaultInjector } from "./platform/http/middleware/faults.ts";
+import { clientAddress } from "./platform/http/server.ts";
+import { appLogger } from "./platform/telemetry/logger.ts";
+import { createMetrics } from "./platform/telemetry/metrics.ts";
+import { createTenantResolver } from "./tenants/service.ts";
 import { createSessions } from "./users/sessions.ts";
 
 /** Connects the dependencies, applies migrations and composes the app; `close` releases it all. */

@@ -1,7 +1,7 @@
 import { trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
-import { uuidv7 } from "../ids.ts";
-import { inSpan } from "../telemetry/spans.ts";
+import { uuidv7 } from "../platform/ids.ts";
+import { inSpan } from "../platform/telemetry/spans.ts";
 import { type Activity, insertActivity } from "./store.ts";
 
 /** Hands a recorded activity to delivery; federation plugs in here. Runs inside the caller's transaction. */

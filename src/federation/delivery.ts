@@ -1,7 +1,7 @@
 import { SendActivityError, UrlError, validatePublicUrl } from "@fedify/fedify";
 import type { FederationConfig } from "../config.ts";
-import type { Logger } from "../telemetry/logger.ts";
-import type { Metrics } from "../telemetry/metrics.ts";
+import type { Logger } from "../platform/telemetry/logger.ts";
+import type { Metrics } from "../platform/telemetry/metrics.ts";
 import type { CircuitChange, InstanceHealth } from "./instances.ts";
 import type { FailureDecision, QueueTask, TaskPolicy } from "./message-queue.ts";
 import { DeliveryTimeoutError, describeError } from "./message-queue.ts";

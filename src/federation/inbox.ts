@@ -16,10 +16,10 @@ import {
 } from "@fedify/vocab";
 import { trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
-import { uuidv7 } from "../ids.ts";
-import type { Logger } from "../telemetry/logger.ts";
-import type { Metrics } from "../telemetry/metrics.ts";
-import { inSpan } from "../telemetry/spans.ts";
+import { uuidv7 } from "../platform/ids.ts";
+import type { Logger } from "../platform/telemetry/logger.ts";
+import type { Metrics } from "../platform/telemetry/metrics.ts";
+import { inSpan } from "../platform/telemetry/spans.ts";
 import { shortType } from "./delivery.ts";
 import {
   acceptFollowing,

@@ -8,7 +8,7 @@ import type {
 import { context } from "@opentelemetry/api";
 import { suppressTracing } from "@opentelemetry/core";
 import type { Sql } from "postgres";
-import type { Logger } from "../telemetry/logger.ts";
+import type { Logger } from "../platform/telemetry/logger.ts";
 import {
   DeliveryTimeoutError,
   describeError,

@@ -4,9 +4,9 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from "@openteleme
 import type { Sql } from "postgres";
 import type { ActivityOutbox } from "../activities/service.ts";
 import type { Activity } from "../activities/store.ts";
-import { uuidv7 } from "../ids.ts";
-import type { Logger } from "../telemetry/logger.ts";
-import { inSpan } from "../telemetry/spans.ts";
+import { uuidv7 } from "../platform/ids.ts";
+import type { Logger } from "../platform/telemetry/logger.ts";
+import { inSpan } from "../platform/telemetry/spans.ts";
 import type { PostgresMessageQueue } from "./message-queue.ts";
 import { countFollowers, type Follower, findFollowing, listFollowers } from "./store.ts";
 

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { isUuid, uuidv7 } from "../ids.ts";
+import { isUuid, uuidv7 } from "../platform/ids.ts";
 
 /** A local actor: a user (Person) or a course (Group), with its tenant. */
 export type LocalActor =

@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { isUuid } from "../ids.ts";
+import { isUuid } from "../platform/ids.ts";
 
 export interface Tenant {
   id: string;

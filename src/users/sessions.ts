@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Cache } from "../cache/cache.ts";
+import type { Cache } from "../platform/cache/cache.ts";
 import type { Role } from "./store.ts";
 
 export interface Session {

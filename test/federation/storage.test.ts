@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { loadConfig } from "../../src/config.ts";
-import { connectDatabase, type Database } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
 import { createDeliveryPolicy } from "../../src/federation/delivery.ts";
 import { createInstanceHealth } from "../../src/federation/instances.ts";
 import { PostgresKvStore } from "../../src/federation/kv-store.ts";
 import { PostgresMessageQueue, type TaskPolicy } from "../../src/federation/message-queue.ts";
-import { appLogger } from "../../src/telemetry/logger.ts";
-import { createMetrics } from "../../src/telemetry/metrics.ts";
+import { connectDatabase, type Database } from "../../src/platform/db/client.ts";
+import { migrate } from "../../src/platform/db/migrate.ts";
+import { appLogger } from "../../src/platform/telemetry/logger.ts";
+import { createMetrics } from "../../src/platform/telemetry/metrics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
 // Fedify's KvStore and MessageQueue on the real database (PostgreSQL or embedded PGlite), in process.

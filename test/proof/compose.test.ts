@@ -311,12 +311,12 @@ describe("Dockerfile", () => {
     assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/livez/m);
     assert.match(
       dockerfile,
-      /CMD \["node", "--import", "\.\/src\/telemetry\/instrumentation\.ts", "src\/main\.ts"\]/,
+      /CMD \["node", "--import", "\.\/src\/platform\/telemetry\/instrumentation\.ts", "src\/main\.ts"\]/,
     );
     const start = JSON.parse(read("package.json")).scripts.start as string;
     assert.equal(
       start,
-      "node --import ./src/telemetry/instrumentation.ts src/main.ts",
+      "node --import ./src/platform/telemetry/instrumentation.ts src/main.ts",
       "the image starts the service as `npm start` does",
     );
   });

@@ -83,7 +83,7 @@ describe("Kubernetes manifests (schemas of Kubernetes 1.27, kubernetes-models 5.
   });
 
   test("the API and the worker probe the service's real /livez and /ready on PORT 3000", () => {
-    const routes = read("src/health/routes.ts");
+    const routes = read("src/platform/health/routes.ts");
     assert.match(routes, /app\.get\("\/livez"/);
     assert.match(routes, /app\.get\("\/ready"/);
     assert.deepEqual(appDeployments.map((d) => d.metadata.name).sort(), ["fediflow-api", "fediflow-worker"]);

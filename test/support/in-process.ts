@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/config.ts";
-import { startServer } from "../../src/server.ts";
+import { startServer } from "../../src/platform/http/server.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { createTestDatabase, testCacheEnv } from "./database.ts";
 

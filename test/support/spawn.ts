@@ -12,7 +12,7 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 
 /** The command that starts src/main.ts with the telemetry preload on each runtime (as package.json does). */
 export function runtimeCommand(runtime: Runtime): string[] {
-  const preload = "./src/telemetry/instrumentation.ts";
+  const preload = "./src/platform/telemetry/instrumentation.ts";
   switch (runtime) {
     case "node":
       return [process.execPath, "--import", preload, "src/main.ts"];

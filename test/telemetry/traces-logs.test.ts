@@ -221,7 +221,7 @@ describe("traces", () => {
   }, async () => {
     await serverSpanOf(flow.content);
     // Every table the migrations create (federation and later migrations included).
-    const migrations = new URL("../../src/db/migrations/", import.meta.url);
+    const migrations = new URL("../../src/platform/db/migrations/", import.meta.url);
     const tables = new Set<string>();
     for (const file of readdirSync(migrations).filter((f) => f.endsWith(".sql"))) {
       const sql = readFileSync(new URL(file, migrations), "utf8");

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { runtimeCommand } from "../test/support/spawn.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+
+test("defaults give a runnable development configuration", () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 3000);
+  assert.equal(config.database.url, undefined, "embedded PGlite when DATABASE_URL is unset");
+  assert.equal(config.redis.url, undefined, "in-process cache when REDIS_URL is unset");
+  assert.equal(config.service.name, "fediflow-api");
+  assert.equal(config.health.timeoutMs, 5000);
+});
+
+test("empty variables count as unset", () => {
+  assert.equal(loadConfig({ DATABASE_URL: "", PORT: "" }).port, 3000);
+});
+
+for (const [variable, value] of [
+  ["PORT", "70000"],
+  ["PORT", "eighty"],
+  ["DATABASE_URL", "mysql://db/app"],
+  ["REDIS_URL", "not a url"],
+  ["LOG_LEVEL", "loud"],
+  ["ADMIN_TOKEN", "short"],
+  ["DATABASE_POOL_MAX", "0"],
+  ["METRICS_ENABLED", "maybe"],
+] as const) {
+  test(`${variable}=${value} is rejected with a message naming ${variable}`, () => {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (error: unknown) => error instanceof ConfigError && error.message.includes(variable),
+    );
+  });
+}
+
+test("start-up stops with one line naming the bad variable", () => {
+  const [command, ...args] = runtimeCommand("node");
+  const result = spawnSync(command as string, args, {
+    cwd: new URL("..", import.meta.url),
+    env: { PATH: process.env.PATH, PORT: "not-a-port", OTEL_SDK_DISABLED: "true" },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /^Invalid configuration: PORT /m);
+});
