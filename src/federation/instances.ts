@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 
 /** The health record of one remote instance (`host[:port]`) this instance delivers to. */
 export interface InstanceRecord {

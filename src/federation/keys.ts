@@ -1,5 +1,5 @@
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 
 type Jwk = Awaited<ReturnType<typeof exportJwk>>;
 type KeyPair = Awaited<ReturnType<typeof generateCryptoKeyPair>>;

@@ -1,5 +1,5 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 import { durationMs } from "./durations.ts";
 
 /**

@@ -6,9 +6,9 @@ import type {
   MessageQueueListenOptions,
 } from "@fedify/fedify";
 import { context } from "@opentelemetry/api";
-import { suppressTracing } from "@opentelemetry/core";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
+import { suppressTracing } from "../platform/telemetry/spans.ts";
 import {
   DeliveryTimeoutError,
   describeError,

@@ -1,5 +1,5 @@
 import type { MessageQueueEnqueueOptions } from "@fedify/fedify";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 import { durationMs } from "./durations.ts";
 
 /** Rows of `federation_queue` and the contract between the queue and the delivery policy. */

@@ -42,12 +42,12 @@
 import { createFederation, type Federation } from "@fedify/fedify";
 import { Endpoints, Group, Person } from "@fedify/vocab";
 import { context } from "@opentelemetry/api";
-import { suppressTracing } from "@opentelemetry/core";
 import type { Sql } from "postgres";
 import type { FederationConfig } from "../config.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { redactingTracerProvider } from "../platform/telemetry/redacting-tracer.ts";
+import { suppressTracing } from "../platform/telemetry/spans.ts";
 import { createDeliveryPolicy } from "./delivery.ts";
 import { registerInbox } from "./inbox.ts";
 import { createInstanceHealth } from "./instances.ts";

@@ -1,5 +1,11 @@
 import { type Span, SpanKind, trace } from "@opentelemetry/api";
 import { createClient } from "redis";
+import {
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from "../telemetry/attributes.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { recordFailure } from "../telemetry/spans.ts";
 import { type Cache, CacheUnavailableError } from "./cache.ts";
@@ -33,15 +39,15 @@ export function createRedisCache(url: string, commandTimeoutMs: number, logger: 
   client.connect().catch(() => {});
 
   const attributes = {
-    "db.system.name": "redis",
-    "server.address": target.hostname,
-    "server.port": Number(target.port || 6379),
+    [ATTR_DB_SYSTEM_NAME]: "redis",
+    [ATTR_SERVER_ADDRESS]: target.hostname,
+    [ATTR_SERVER_PORT]: Number(target.port || 6379),
   };
 
   async function command<T>(name: string, run: () => Promise<T>): Promise<T> {
     return tracer.startActiveSpan(
       name,
-      { kind: SpanKind.CLIENT, attributes: { ...attributes, "db.operation.name": name } },
+      { kind: SpanKind.CLIENT, attributes: { ...attributes, [ATTR_DB_OPERATION_NAME]: name } },
       async (span: Span) => {
         try {
           if (!client.isReady) throw new CacheUnavailableError("Redis is not connected");

@@ -1,4 +1,7 @@
 import postgres, { type Sql } from "postgres";
+
+export type { Sql } from "postgres";
+
 import type { Config } from "../../config.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
 import { type PoolUsage, traceSql } from "./traced-sql.ts";

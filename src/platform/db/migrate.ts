@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import type { Sql } from "postgres";
+import type { Sql } from "./client.ts";
 
 const migrationsDirectory = new URL("./migrations/", import.meta.url);
 // Any fixed 64-bit number works; it only has to be the same for every instance of this service.

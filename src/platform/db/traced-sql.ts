@@ -1,5 +1,17 @@
 import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
+import {
+  ATTR_DB_COLLECTION_NAME,
+  ATTR_DB_NAMESPACE,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_QUERY_TEXT,
+  ATTR_DB_RESPONSE_RETURNED_ROWS,
+  ATTR_DB_RESPONSE_STATUS_CODE,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+} from "../telemetry/attributes.ts";
 import { recordFailure } from "../telemetry/spans.ts";
 
 /** Counts statements in flight so the pool gauges can report active and waiting clients. */
@@ -59,10 +71,10 @@ function isTemplateCall(args: unknown[]): args is [TemplateStringsArray, ...unkn
  */
 export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sql {
   const baseAttributes = {
-    "db.system.name": "postgresql",
-    "db.namespace": target.namespace,
-    "server.address": target.serverAddress,
-    "server.port": target.serverPort,
+    [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+    [ATTR_DB_NAMESPACE]: target.namespace,
+    [ATTR_SERVER_ADDRESS]: target.serverAddress,
+    [ATTR_SERVER_PORT]: target.serverPort,
   };
 
   function instrument<Q extends PromiseLike<unknown>>(query: Q, info: StatementInfo): Q {
@@ -75,9 +87,9 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
           kind: SpanKind.CLIENT,
           attributes: {
             ...baseAttributes,
-            "db.operation.name": info.operation,
-            "db.query.text": info.text,
-            ...(info.collection ? { "db.collection.name": info.collection } : {}),
+            [ATTR_DB_OPERATION_NAME]: info.operation,
+            [ATTR_DB_QUERY_TEXT]: info.text,
+            ...(info.collection ? { [ATTR_DB_COLLECTION_NAME]: info.collection } : {}),
           },
         },
         context.active(),
@@ -91,15 +103,15 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
             // values are still $n parameters.
             const sent = (rows as { statement?: { string?: string } } | undefined)?.statement?.string;
             if (sent)
-              span.setAttribute("db.query.text", sent.replace(comments, " ").replace(/\s+/g, " ").trim());
-            if (Array.isArray(rows)) span.setAttribute("db.response.returned_rows", rows.length);
+              span.setAttribute(ATTR_DB_QUERY_TEXT, sent.replace(comments, " ").replace(/\s+/g, " ").trim());
+            if (Array.isArray(rows)) span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, rows.length);
             span.end();
             resolve(rows);
           },
           (error: unknown) => {
             usage.inFlight--;
             const code = (error as { code?: unknown }).code;
-            if (typeof code === "string") span.setAttribute("db.response.status_code", code);
+            if (typeof code === "string") span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, code);
             recordFailure(span, error);
             span.end();
             reject(error);

@@ -1,5 +1,5 @@
 import { context } from "@opentelemetry/api";
-import { suppressTracing } from "@opentelemetry/core";
+import { suppressTracing } from "../telemetry/spans.ts";
 
 export type CheckStatus = "ok" | "warning" | "degraded" | "error";
 export type CheckResult = { status: CheckStatus } & Record<string, unknown>;

@@ -23,8 +23,18 @@ import {
 } from "@opentelemetry/sdk-logs";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from "@opentelemetry/semantic-conventions";
+import {
+  ATTR_PROCESS_RUNTIME_DESCRIPTION,
+  ATTR_PROCESS_RUNTIME_NAME,
+  ATTR_PROCESS_RUNTIME_VERSION,
+} from "@opentelemetry/semantic-conventions/incubating";
 import { recordExportResult } from "./export-health.ts";
+import { isSecretName } from "./redaction.ts";
 
 type Exporter<T> = {
   export(items: T[], done: (result: ExportResult) => void): void;
@@ -32,14 +42,11 @@ type Exporter<T> = {
   forceFlush?(): Promise<void>;
 };
 
-// Attribute names whose values never leave the process, whoever set them (libraries such as Fedify
-// record request headers on their spans).
-const SECRET_ATTRIBUTE = /authorization|cookie|password|passwd|secret|token|api[-_.]?key|signature/i;
-
 function redactAttributes(items: readonly { attributes: Record<string, unknown> }[]): void {
   for (const item of items) {
     for (const key of Object.keys(item.attributes)) {
-      if (SECRET_ATTRIBUTE.test(key)) item.attributes[key] = "[REDACTED]";
+      // Secret-named attributes never leave the process, whoever set them (Fedify records request headers).
+      if (isSecretName(key)) item.attributes[key] = "[REDACTED]";
     }
   }
 }
@@ -102,9 +109,9 @@ const runtimeDetector: ResourceDetector = {
     if (!runtime) return { attributes: {} };
     return {
       attributes: {
-        "process.runtime.name": runtime.name,
-        "process.runtime.version": runtime.version,
-        "process.runtime.description": runtime.description,
+        [ATTR_PROCESS_RUNTIME_NAME]: runtime.name,
+        [ATTR_PROCESS_RUNTIME_VERSION]: runtime.version,
+        [ATTR_PROCESS_RUNTIME_DESCRIPTION]: runtime.description,
       },
     };
   },
@@ -118,7 +125,7 @@ function startSdk(): NodeSDK | undefined {
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? "fediflow-api",
       [ATTR_SERVICE_VERSION]: env.APP_VERSION ?? "0.1.0",
-      "deployment.environment.name": env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? "development",
+      [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? "development",
     }),
     spanProcessors: tracesOn
       ? [

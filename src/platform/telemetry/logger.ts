@@ -13,18 +13,9 @@ import {
 import { redactByField } from "@logtape/redaction";
 import { type AnyValue, context, logs, SeverityNumber, trace } from "@opentelemetry/api";
 import type { Config } from "../../config.ts";
+import { SECRET_NAME } from "./redaction.ts";
 
 export type { Logger };
-
-/** Property names whose values never reach stdout or the Collector. */
-const SECRET_FIELDS = [
-  /pass(?:code|phrase|word)/i,
-  /secret/i,
-  /token/i,
-  /authorization/i,
-  /cookie/i,
-  /credential/i,
-];
 
 const severity: Record<LogLevel, SeverityNumber> = {
   trace: SeverityNumber.TRACE,
@@ -107,7 +98,7 @@ export async function configureLogging(
     nonBlocking: { bufferSize: 1000, flushInterval: 50 },
     closeStream: false,
   });
-  const main = redactByField(withTraceContext([stdout, otelSink()]), SECRET_FIELDS);
+  const main = redactByField(withTraceContext([stdout, otelSink()]), [SECRET_NAME]);
   await configure({
     reset: true,
     contextLocalStorage: new AsyncLocalStorage(),

@@ -6,7 +6,6 @@ import {
   Registry,
   type RegistryContentType,
 } from "prom-client";
-import type { PoolUsage } from "../db/traced-sql.ts";
 import { exportFailures } from "./export-health.ts";
 
 /** Business events the domain reports; the domain never touches prom-client directly. */
@@ -145,8 +144,11 @@ export function createMetrics(options: { maxTenants: number; maxInstances?: numb
   const reported: Record<string, number> = { traces: 0, logs: 0 };
   for (const signal of ["traces", "logs"]) exportFailuresCounter.inc({ signal }, 0);
 
-  /** Reports the pool from the in-flight statement count kept by the traced client. */
-  function observePool(poolName: string, usage: PoolUsage): void {
+  /**
+   * Reports the pool from the in-flight statement count kept by the traced client (db/traced-sql.ts's
+   * PoolUsage; typed structurally so telemetry does not depend on the database layer).
+   */
+  function observePool(poolName: string, usage: { readonly max: number; readonly inFlight: number }): void {
     const labels = { pool_name: poolName };
     new Gauge({
       name: "database_connections_active",

@@ -9,16 +9,13 @@ import {
   type TracerProvider,
   trace,
 } from "@opentelemetry/api";
-
-/** Header attributes that carry credentials; Fedify records every request header on its spans. */
-const SECRET_ATTRIBUTE =
-  /^http\.(?:request|response)\.header\.(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key)$/i;
+import { isSecretHeaderAttribute } from "./redaction.ts";
 
 function clean(attributes: Attributes | undefined): Attributes | undefined {
   if (!attributes) return attributes;
   let result: Attributes | undefined;
   for (const key of Object.keys(attributes)) {
-    if (SECRET_ATTRIBUTE.test(key)) {
+    if (isSecretHeaderAttribute(key)) {
       result ??= { ...attributes };
       delete result[key];
     }
@@ -31,7 +28,7 @@ function redactSpan(span: Span): Span {
     get(target, property) {
       if (property === "setAttribute") {
         return (key: string, value: AttributeValue) => {
-          if (!SECRET_ATTRIBUTE.test(key)) target.setAttribute(key, value);
+          if (!isSecretHeaderAttribute(key)) target.setAttribute(key, value);
           return proxy;
         };
       }

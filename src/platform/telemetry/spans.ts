@@ -1,4 +1,5 @@
-import { type Span, SpanStatusCode } from "@opentelemetry/api";
+import { type Context, type Span, SpanStatusCode } from "@opentelemetry/api";
+import { suppressTracing as suppress } from "@opentelemetry/core";
 
 /** Marks a span as failed with the error recorded as an exception event (the spec's pattern). */
 export function recordFailure(span: Span, error: unknown): Error {
@@ -20,4 +21,13 @@ export async function inSpan<T>(span: Span, work: () => Promise<T>): Promise<T> 
   } finally {
     span.end();
   }
+}
+
+/**
+ * `ctx` with tracing suppressed: the SDK creates no spans under it (health probes, scrapes, queue
+ * polling run every few seconds and would drown real traffic). The flag is the SDK's own context key,
+ * so this wraps `@opentelemetry/core` here and business code needs only `@opentelemetry/api`.
+ */
+export function suppressTracing(ctx: Context): Context {
+  return suppress(ctx);
 }
