@@ -1,28 +1,32 @@
 import { createActivityService, localOnlyOutbox } from "./activities/service.ts";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { createFederationService, type FederationService } from "./federation/service.ts";
+import { createContentService } from "./content/service.ts";
+import { createCourseService } from "./courses/service.ts";
+import { federationCheck } from "./federation/health.ts";
+import { createDeliveryQueue, createOutbox } from "./federation/outbox.ts";
+import { createFederationService } from "./federation/service.ts";
+import { createOperationsService } from "./operations/service.ts";
 import type { Cache } from "./platform/cache/cache.ts";
 import { createMemoryCache } from "./platform/cache/memory-cache.ts";
 import { createRedisCache } from "./platform/cache/redis-cache.ts";
 import { connectDatabase } from "./platform/db/client.ts";
 import { migrate } from "./platform/db/migrate.ts";
 import { createHealthChecks } from "./platform/health/checks.ts";
-import {
-  databaseCheck,
-  federationCheck,
-  memoryCheck,
-  redisCheck,
-} from "./platform/health/standard-checks.ts";
-import type { AppDeps, Lifecycle } from "./platform/http/context.ts";
+import type { Lifecycle } from "./platform/health/routes.ts";
+import { databaseCheck, memoryCheck, redisCheck } from "./platform/health/standard-checks.ts";
+import { clientAddress } from "./platform/http/client-address.ts";
 import { createFaultInjector } from "./platform/http/middleware/faults.ts";
-import { clientAddress } from "./platform/http/server.ts";
 import { appLogger } from "./platform/telemetry/logger.ts";
 import { createMetrics } from "./platform/telemetry/metrics.ts";
-import { createTenantResolver } from "./tenants/service.ts";
+import { createTenantService } from "./tenants/service.ts";
+import { createUserService } from "./users/service.ts";
 import { createSessions } from "./users/sessions.ts";
 
-/** Connects the dependencies, applies migrations and composes the app; `close` releases it all. */
+/**
+ * The composition root: connects the platform (database, cache, telemetry, health), applies
+ * migrations, builds each feature's service and the app; `close` releases it all.
+ */
 export async function createService(config: Config) {
   const logger = appLogger();
   const metrics = createMetrics({
@@ -43,6 +47,37 @@ export async function createService(config: Config) {
     throw error;
   }
 
+  const { sql } = db;
+  const federationLogger = appLogger("federation");
+  // The delivery queue comes first: recording an activity enqueues its delivery in the same transaction.
+  const queue = config.federation.enabled
+    ? createDeliveryQueue({ sql, databaseKind: db.kind, config: config.federation, logger: federationLogger })
+    : undefined;
+  const activities = createActivityService(sql, queue ? createOutbox(queue) : localOnlyOutbox);
+  const sessions = createSessions(cache, config.sessionTtlSeconds);
+  const users = createUserService({
+    sql,
+    sessions,
+    passwordCost: config.passwordCost,
+    metrics: metrics.domain,
+  });
+  const tenants = createTenantService({ sql, users });
+  const courses = createCourseService({ sql, activities, metrics: metrics.domain });
+  const content = createContentService({ sql, courses, activities, metrics: metrics.domain });
+  const faults = createFaultInjector();
+  const operations = createOperationsService({ sql, faults, faultInjection: config.faultInjection });
+  const federation = queue
+    ? createFederationService({
+        sql,
+        queue,
+        config: config.federation,
+        version: config.service.version,
+        metrics,
+        logger: federationLogger,
+        ports: { tenants, users, courses, content, activities },
+      })
+    : undefined;
+
   const health = createHealthChecks({
     timeoutMs: config.health.timeoutMs,
     version: config.service.version,
@@ -50,16 +85,6 @@ export async function createService(config: Config) {
   });
   health.register("database", databaseCheck(db));
   health.register("redis", redisCheck(cache));
-  const federation: FederationService | undefined = config.federation.enabled
-    ? createFederationService({
-        sql: db.sql,
-        databaseKind: db.kind,
-        config: config.federation,
-        version: config.service.version,
-        metrics,
-        logger: appLogger("federation"),
-      })
-    : undefined;
   // Healthy = circuit closed; no known remote instance (or federation off) reports ok with total 0.
   health.register(
     "federation",
@@ -71,26 +96,26 @@ export async function createService(config: Config) {
   health.register("memory", memoryCheck(config.health.memoryLimitBytes));
 
   const lifecycle: Lifecycle = { ready: false, shuttingDown: false };
-  const deps: AppDeps = {
+  const services = {
     config,
-    db,
-    cache,
-    metrics,
-    logger,
-    sessions: createSessions(cache, config.sessionTtlSeconds),
-    tenants: createTenantResolver(db.sql),
-    activities: createActivityService(federation?.outbox ?? localOnlyOutbox),
+    platform: { db, cache, metrics, logger, health, lifecycle, faults, clientAddress },
+    sessions,
+    tenants,
+    users,
+    courses,
+    content,
+    activities,
+    operations,
+    /** ActivityPub federation; undefined when FEDERATION_ENABLED=false. */
     federation,
-    health,
-    faults: createFaultInjector(),
-    lifecycle,
-    clientAddress,
   };
-  const app = createApp(deps);
+  const app = createApp(services);
   const openCache = cache;
   return {
     app,
-    deps,
+    services,
+    /** The platform dependencies (database, cache, telemetry, health). */
+    deps: services.platform,
     lifecycle,
     federation,
     /**
@@ -113,4 +138,6 @@ export async function createService(config: Config) {
   };
 }
 
+/** Every service of the running instance, as the app composes its routes from them. */
+export type Services = Awaited<ReturnType<typeof createService>>["services"];
 export type Service = Awaited<ReturnType<typeof createService>>;

@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { AppDeps } from "../platform/http/context.ts";
+import type { MiddlewareHandler } from "hono";
 import { bearerSecurity, commonErrors, jsonResponse, timestamp } from "../platform/http/openapi.ts";
-import { decodeCursor, pageQuery, pageSchema, toPage } from "../platform/http/paging.ts";
+import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
-import { serializeTenant, TenantSchema } from "../tenants/routes.ts";
-import { requireSession } from "../users/auth.ts";
-import { tenantScoped } from "../users/scope.ts";
-import { type Activity, listActivities } from "./store.ts";
+import { callerOf, type ScopedEnv } from "../users/auth.ts";
+import type { Activity, ActivityService } from "./service.ts";
 
 const ActivitySchema = z
   .object({
@@ -30,10 +28,9 @@ const serializeActivity = (a: Activity) => ({
   created_at: a.created_at,
 });
 
-/** The tenant's activity log, and the tenant's own public description. */
-export function activityRoutes(deps: AppDeps) {
-  const app = createRouter();
-  const middleware = tenantScoped(deps);
+/** The tenant's activity log. */
+export function activityRoutes(deps: { activities: ActivityService; scoped: MiddlewareHandler[] }) {
+  const app = createRouter<ScopedEnv>();
 
   app.openapi(
     createRoute({
@@ -41,31 +38,14 @@ export function activityRoutes(deps: AppDeps) {
       path: "/activities",
       summary: "The tenant's activity log (every create, enrol and publish)",
       security: bearerSecurity,
-      middleware,
+      middleware: deps.scoped,
       request: { query: pageQuery },
       responses: { 200: jsonResponse(pageSchema(ActivitySchema), "A page of activities"), ...commonErrors },
     }),
     async (c) => {
-      requireSession(c);
-      const { limit, cursor } = c.req.valid("query");
-      const page = toPage(
-        await listActivities(deps.db.sql, c.var.tenant.id, decodeCursor(cursor), limit),
-        limit,
-        serializeActivity,
-      );
-      return c.json(page, 200);
+      const slice = await deps.activities.list(callerOf(c), pageRequest(c.req.valid("query")));
+      return c.json(toPage(slice, serializeActivity), 200);
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/tenant",
-      summary: "The tenant named by X-Tenant-Id (or the Host)",
-      middleware,
-      responses: { 200: jsonResponse(TenantSchema, "The tenant"), ...commonErrors },
-    }),
-    (c) => c.json(serializeTenant(c.var.tenant), 200),
   );
   return app;
 }

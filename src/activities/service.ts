@@ -1,8 +1,13 @@
 import { trace } from "@opentelemetry/api";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import type { PageRequest, Slice } from "../platform/db/keyset.ts";
 import { uuidv7 } from "../platform/ids.ts";
+import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME } from "../platform/telemetry/attributes.ts";
 import { inSpan } from "../platform/telemetry/spans.ts";
-import { type Activity, insertActivity } from "./store.ts";
+import { type Caller, requireSession } from "../users/auth.ts";
+import { type Activity, findActivityById, insertActivity, listActivities } from "./store.ts";
+
+export type { Activity };
 
 /** Hands a recorded activity to delivery; federation plugs in here. Runs inside the caller's transaction. */
 export interface ActivityOutbox {
@@ -21,10 +26,14 @@ export type NewActivity = Pick<
 
 const tracer = trace.getTracer("fediflow-activity-service");
 
-/** Records an activity and queues its delivery: the spec's `activity.create` → `db.activity.insert` → `federation.deliver`. */
-export function createActivityService(outbox: ActivityOutbox) {
+/**
+ * The tenant's activity log (ActivityStreams verbs: Create, Update, Join, Follow, Undo…). Recording
+ * an activity is the spec's `activity.create` → `db.activity.insert` → `federation.deliver`.
+ */
+export function createActivityService(sql: Sql, outbox: ActivityOutbox) {
   return {
-    record(sql: Sql, data: NewActivity): Promise<Activity> {
+    /** Records an activity and queues its delivery, inside the caller's transaction `tx`. */
+    record(tx: Sql, data: NewActivity): Promise<Activity> {
       const attributes = {
         "activity.type": data.type,
         "activity.actor": data.actor_id,
@@ -34,12 +43,12 @@ export function createActivityService(outbox: ActivityOutbox) {
         inSpan(span, async () => {
           const activity = await tracer.startActiveSpan(
             "db.activity.insert",
-            { attributes: { "db.operation": "INSERT", "db.table": "activities" } },
-            (dbSpan) => inSpan(dbSpan, () => insertActivity(sql, { id: uuidv7(), ...data })),
+            { attributes: { [ATTR_DB_OPERATION_NAME]: "INSERT", [ATTR_DB_COLLECTION_NAME]: "activities" } },
+            (dbSpan) => inSpan(dbSpan, () => insertActivity(tx, { id: uuidv7(), ...data })),
           );
           await tracer.startActiveSpan("federation.deliver", (fedSpan) =>
             inSpan(fedSpan, async () => {
-              const { recipients, instances } = await outbox.enqueue(sql, activity);
+              const { recipients, instances } = await outbox.enqueue(tx, activity);
               fedSpan.setAttributes({
                 "federation.recipients": recipients,
                 "federation.instances": instances,
@@ -50,6 +59,15 @@ export function createActivityService(outbox: ActivityOutbox) {
         }),
       );
     },
+
+    /** The tenant's activity log, for any signed-in user of the tenant. */
+    list(caller: Caller, page: PageRequest): Promise<Slice<Activity>> {
+      requireSession(caller);
+      return listActivities(sql, caller.tenant.id, page);
+    },
+
+    /** Any tenant's activity by id (the federation worker publishes it). */
+    byId: (id: string) => findActivityById(sql, id),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
 
 export interface Activity {
   id: string;
@@ -22,14 +23,17 @@ export async function insertActivity(sql: Sql, activity: Omit<Activity, "created
   return row as Activity;
 }
 
-export async function listActivities(
-  sql: Sql,
-  tenantId: string,
-  after: string | null,
-  limit: number,
-): Promise<Activity[]> {
-  return sql<Activity[]>`
-    select ${sql.unsafe(columns)} from activities
-    where tenant_id = ${tenantId} ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+/** An activity of any tenant by id (the federation worker publishes it). */
+export async function findActivityById(sql: Sql, id: string): Promise<Activity | undefined> {
+  const [row] = await sql<Activity[]>`select ${sql.unsafe(columns)} from activities where id = ${id}`;
+  return row;
+}
+
+export function listActivities(sql: Sql, tenantId: string, page: PageRequest): Promise<Slice<Activity>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<Activity[]>`
+      select ${sql.unsafe(columns)} from activities where tenant_id = ${tenantId} ${k.after} ${k.page}`,
+  );
 }

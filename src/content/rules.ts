@@ -1,4 +1,4 @@
-import type { Role } from "../users/store.ts";
+import type { Role } from "../users/auth.ts";
 import type { ContentType } from "./store.ts";
 
 /** Teaching material is written by staff; discussions are open to everyone taking part in the course. */

@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
 
 export const CONTENT_TYPES = [
   "lesson",
@@ -45,17 +46,31 @@ export async function findContent(sql: Sql, tenantId: string, id: string): Promi
   return row;
 }
 
-export async function listContent(
+/** Content of any tenant by its (globally unique) id: what federation publishes. */
+export async function findContentById(sql: Sql, id: string): Promise<Content | undefined> {
+  const [row] = await sql<Content[]>`select ${sql.unsafe(columns)} from content where id = ${id}`;
+  return row;
+}
+
+export function listContent(
   sql: Sql,
   tenantId: string,
   courseId: string,
-  after: string | null,
-  limit: number,
-): Promise<Content[]> {
-  return sql<Content[]>`
-    select ${sql.unsafe(columns)} from content
-    where tenant_id = ${tenantId} and course_id = ${courseId} ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+  page: PageRequest,
+): Promise<Slice<Content>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<Content[]>`
+      select ${sql.unsafe(columns)} from content
+      where tenant_id = ${tenantId} and course_id = ${courseId} ${k.after} ${k.page}`,
+  );
+}
+
+/** Content of every tenant (NodeInfo's local posts). */
+export async function countContent(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from content`;
+  return row?.n ?? 0;
 }
 
 export async function updateContent(

@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
 
 export interface Enrollment {
   id: string;
@@ -38,16 +39,17 @@ export async function isEnrolled(
   return row !== undefined;
 }
 
-export async function listEnrollments(
+export function listEnrollments(
   sql: Sql,
   tenantId: string,
   by: { courseId: string } | { userId: string },
-  after: string | null,
-  limit: number,
-): Promise<Enrollment[]> {
+  page: PageRequest,
+): Promise<Slice<Enrollment>> {
   const filter = "courseId" in by ? sql`course_id = ${by.courseId}` : sql`user_id = ${by.userId}`;
-  return sql<Enrollment[]>`
-    select ${sql.unsafe(columns)} from enrollments
-    where tenant_id = ${tenantId} and ${filter} ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<Enrollment[]>`
+      select ${sql.unsafe(columns)} from enrollments where tenant_id = ${tenantId} and ${filter} ${k.after} ${k.page}`,
+  );
 }

@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
 
 export const COURSE_TYPES = ["self_paced", "cohort", "live", "blended"] as const;
 export type CourseType = (typeof COURSE_TYPES)[number];
@@ -36,16 +37,19 @@ export async function findCourse(sql: Sql, tenantId: string, id: string): Promis
   return row;
 }
 
-export async function listCourses(
-  sql: Sql,
-  tenantId: string,
-  after: string | null,
-  limit: number,
-): Promise<Course[]> {
-  return sql<Course[]>`
-    select ${sql.unsafe(columns)} from courses
-    where tenant_id = ${tenantId} ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+/** A course of any tenant by its (globally unique) id: federation's Group actors. */
+export async function findCourseById(sql: Sql, id: string): Promise<Course | undefined> {
+  const [row] = await sql<Course[]>`select ${sql.unsafe(columns)} from courses where id = ${id}`;
+  return row;
+}
+
+export function listCourses(sql: Sql, tenantId: string, page: PageRequest): Promise<Slice<Course>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<Course[]>`
+      select ${sql.unsafe(columns)} from courses where tenant_id = ${tenantId} ${k.after} ${k.page}`,
+  );
 }
 
 export async function updateCourse(

@@ -15,18 +15,17 @@ import {
   Update,
 } from "@fedify/vocab";
 import { trace } from "@opentelemetry/api";
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 import { uuidv7 } from "../platform/ids.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { inSpan } from "../platform/telemetry/spans.ts";
+import type { LocalActor, LocalActors } from "./actors.ts";
 import { shortType } from "./delivery.ts";
 import {
   acceptFollowing,
   addFollower,
   changeInboxObject,
-  findLocalActor,
-  type LocalActor,
   removeFollower,
   storeInboxItem,
   tenantsFollowing,
@@ -34,10 +33,9 @@ import {
 
 interface InboxDeps {
   sql: Sql;
+  actors: Pick<LocalActors, "find">;
   metrics: Metrics;
   logger: Logger;
-  origin: () => string;
-  activityUri: (origin: string, id: string) => URL;
 }
 
 const tracer = trace.getTracer("fediflow-federation");
@@ -78,7 +76,7 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     if (!objectId) return undefined;
     const parsed = ctx.parseUri(objectId);
     if (parsed?.type !== "actor") return undefined;
-    return findLocalActor(sql, parsed.identifier);
+    return deps.actors.find(parsed.identifier);
   }
 
   /** A remote Follow (or Join of a course): record the follower and answer Accept. */
@@ -118,7 +116,7 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     audience: URL[],
   ): Promise<string[]> {
     if (ctx.recipient) {
-      const local = await findLocalActor(sql, ctx.recipient);
+      const local = await deps.actors.find(ctx.recipient);
       return local ? [local.tenantId] : [];
     }
     const candidates = [activity.actorId, ...audience].filter((u): u is URL => u !== null);

@@ -1,28 +1,16 @@
 import type { Context, Federation } from "@fedify/fedify";
 import { Article, Create, Delete, Follow, Join, Leave, Note, Tombstone, Undo, Update } from "@fedify/vocab";
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
-import type { Sql } from "postgres";
-import type { ActivityOutbox } from "../activities/service.ts";
-import type { Activity } from "../activities/store.ts";
-import { uuidv7 } from "../platform/ids.ts";
+import type { Activity, ActivityService } from "../activities/service.ts";
+import type { Content, ContentService } from "../content/service.ts";
+import type { Sql } from "../platform/db/client.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
 import { inSpan } from "../platform/telemetry/spans.ts";
-import type { PostgresMessageQueue } from "./message-queue.ts";
-import { countFollowers, type Follower, findFollowing, listFollowers } from "./store.ts";
+import { audienceOf } from "./outbox.ts";
+import { findFollowing, listFollowers } from "./store.ts";
 
-export const PUBLISH_TASK = "fediflow.publish";
-const CONTENT_OBJECTS = new Set(["Article", "Note"]);
 const PAGE = 500;
 const tracer = trace.getTracer("fediflow-federation");
-
-interface ContentRow {
-  id: string;
-  course_id: string;
-  author_id: string;
-  content_type: string;
-  title: string;
-  body: string;
-}
 
 export const activityUri = (origin: string, id: string) => new URL(`/ap/activities/${id}`, origin);
 export const contentUri = (origin: string, id: string) => new URL(`/ap/content/${id}`, origin);
@@ -30,74 +18,39 @@ export const contentUri = (origin: string, id: string) => new URL(`/ap/content/$
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`).replace(/\n/g, "<br>");
 
-/** The local actors whose remote followers receive an activity, or undefined when it does not federate. */
-function audienceOf(activity: Activity): string[] | undefined {
-  if (CONTENT_OBJECTS.has(activity.object_type) && ["Create", "Update", "Delete"].includes(activity.type)) {
-    const courseId = activity.summary.course_id;
-    return typeof courseId === "string" ? [activity.actor_id, courseId] : [activity.actor_id];
-  }
-  return undefined;
-}
-
 /**
- * Local activities → ActivityPub. `outbox.enqueue` runs inside the caller's transaction: it counts the
- * remote recipients and inserts a `publish` task in the same transaction as the activity (so an
- * accepted activity is never lost), carrying the W3C trace context of `federation.deliver`. The worker's
- * `publish` builds the ActivityPub activity and hands it to Fedify, which fans it out per inbox.
+ * The worker side of a `publish` task (queued by outbox.ts): builds the ActivityPub activity of a
+ * recorded activity and hands it to Fedify, which fans it out per inbox.
  */
 export function createPublisher(deps: {
   sql: Sql;
-  queue: PostgresMessageQueue;
   federation: () => Federation<void>;
   origin: () => string;
+  activities: Pick<ActivityService, "byId">;
+  content: Pick<ContentService, "byId">;
   logger: Logger;
 }) {
-  const { sql, queue, logger } = deps;
-
-  const outbox: ActivityOutbox = {
-    async enqueue(tx, activity) {
-      let plan: { recipients: number; instances: number };
-      const audience = audienceOf(activity);
-      if (audience) plan = await countFollowers(tx, audience);
-      else if (
-        ["Follow", "Join", "Undo", "Leave"].includes(activity.type) &&
-        activity.summary.remote === true
-      ) {
-        plan = { recipients: 1, instances: 1 };
-      } else plan = { recipients: 0, instances: 0 };
-      if (plan.recipients === 0) return plan;
-      const traceContext: Record<string, string> = {};
-      propagation.inject(context.active(), traceContext);
-      await queue.enqueueInTransaction(tx, {
-        type: PUBLISH_TASK,
-        id: uuidv7(),
-        activityId: activity.id,
-        traceContext,
-      });
-      return plan;
-    },
-  };
+  const { sql, logger } = deps;
 
   async function recipientsOf(actorIds: string[]) {
     const recipients: { id: URL; inboxId: URL; endpoints: { sharedInbox: URL | null } }[] = [];
     let after: string | null = null;
-    for (;;) {
-      const page: Follower[] = await listFollowers(sql, actorIds, after, PAGE);
-      for (const f of page) {
+    do {
+      const page = await listFollowers(sql, actorIds, { after, limit: PAGE });
+      for (const f of page.items) {
         recipients.push({
           id: new URL(f.actor_uri),
           inboxId: new URL(f.inbox_uri),
           endpoints: { sharedInbox: f.shared_inbox_uri ? new URL(f.shared_inbox_uri) : null },
         });
       }
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]?.id ?? null;
-    }
+      after = page.next;
+    } while (after);
     // One remote actor may follow both the author and the course.
     return [...new Map(recipients.map((r) => [r.id.href, r])).values()];
   }
 
-  function contentObject(ctx: Context<void>, origin: string, content: ContentRow, objectType: string) {
+  function contentObject(ctx: Context<void>, origin: string, content: Content, objectType: string) {
     const values = {
       id: contentUri(origin, content.id),
       attribution: ctx.getActorUri(content.author_id),
@@ -124,8 +77,7 @@ export function createPublisher(deps: {
       if (activity.type === "Delete") {
         object = new Tombstone({ id: contentUri(origin, activity.object_id) });
       } else {
-        const [content] = await sql<ContentRow[]>`
-          select id, course_id, author_id, content_type, title, body from content where id = ${activity.object_id}`;
+        const content = await deps.content.byId(activity.object_id);
         if (!content) return; // deleted since: nothing left to announce
         object = contentObject(ctx, origin, content, activity.object_type);
       }
@@ -181,9 +133,7 @@ export function createPublisher(deps: {
     await context.with(parent, () =>
       tracer.startActiveSpan("federation.publish", { kind: SpanKind.PRODUCER }, (span) =>
         inSpan(span, async () => {
-          const [activity] = await sql<Activity[]>`
-            select id, tenant_id, actor_id, type, object_type, object_id, summary, created_at
-            from activities where id = ${String(message.activityId)}`;
+          const activity = await deps.activities.byId(String(message.activityId));
           if (!activity) {
             logger.warn("Activity {activityId} to publish no longer exists", {
               activityId: message.activityId,
@@ -201,5 +151,5 @@ export function createPublisher(deps: {
     );
   }
 
-  return { outbox, publish };
+  return { publish };
 }

@@ -24,7 +24,7 @@
  * and store Create/Update/Delete of Notes and Articles once per receiving tenant (the federated
  * timeline), deduplicated by activity id.
  *
- * Queue. `federation_queue` (message-queue.ts) implements Fedify's MessageQueue with native retries:
+ * Queue. `federation_queue` (message-queue.ts, created by outbox.ts) implements Fedify's MessageQueue with native retries:
  * workers lease tasks (`locked_until`), delete them only when done (at-least-once; receivers
  * deduplicate by activity id), pick them oldest-first but at most FEDERATION_QUEUE_PER_HOST per remote
  * host (one flooding or slow host cannot starve the others), hold the tasks of hosts whose circuit is
@@ -42,49 +42,43 @@
 import { createFederation, type Federation } from "@fedify/fedify";
 import { Endpoints, Group, Person } from "@fedify/vocab";
 import { context } from "@opentelemetry/api";
-import type { Sql } from "postgres";
+import type { ActivityService } from "../activities/service.ts";
 import type { FederationConfig } from "../config.ts";
+import type { Sql } from "../platform/db/client.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { redactingTracerProvider } from "../platform/telemetry/redacting-tracer.ts";
 import { suppressTracing } from "../platform/telemetry/spans.ts";
+import { createLocalActors, type FeaturePorts } from "./actors.ts";
 import { createDeliveryPolicy } from "./delivery.ts";
+import { createFollowingService } from "./following.ts";
 import { registerInbox } from "./inbox.ts";
-import { createInstanceHealth } from "./instances.ts";
+import { createInstanceHealth, type InstanceRecord } from "./instances.ts";
 import { createKeyStore } from "./keys.ts";
 import { PostgresKvStore } from "./kv-store.ts";
-import { noteAttemptError, PostgresMessageQueue } from "./message-queue.ts";
-import { activityUri, createPublisher, PUBLISH_TASK } from "./publisher.ts";
-import { countFollowers, findLocalActor, forgetRemoteActor, listFollowers, resolveHandle } from "./store.ts";
+import { noteAttemptError, type PostgresMessageQueue } from "./message-queue.ts";
+import { PUBLISH_TASK } from "./outbox.ts";
+import { createPublisher } from "./publisher.ts";
+import { countFollowers, forgetRemoteActor, listFollowers } from "./store.ts";
 
 export interface FederationDeps {
   sql: Sql;
-  /** PostgreSQL server (LISTEN/NOTIFY wake-ups) or embedded PGlite (polling only). */
-  databaseKind: "postgresql" | "embedded";
+  /** The delivery queue (outbox.ts), created first because the activity service enqueues into it. */
+  queue: PostgresMessageQueue;
   config: FederationConfig;
   version: string;
   metrics: Metrics;
   logger: Logger;
+  /** The features federation reads (actors, content, activities), through their services. */
+  ports: FeaturePorts & { activities: Pick<ActivityService, "record" | "byId"> };
 }
 
 const FOLLOWERS_PAGE = 100;
 
 export function createFederationService(deps: FederationDeps) {
-  const { sql, config, metrics, logger } = deps;
+  const { sql, queue, config, metrics, logger, ports } = deps;
   let origin = config.origin;
   const kv = new PostgresKvStore(sql, [["_fedify", "httpMessageSignaturesSpec"]]);
-  const queue = new PostgresMessageQueue(
-    sql,
-    {
-      concurrency: config.queue.concurrency,
-      perHost: config.queue.perHost,
-      pollMs: config.queue.pollMs,
-      leaseMs: config.queue.leaseMs,
-      taskTimeoutMs: Math.min(30_000, Math.max(1000, Math.floor(config.queue.leaseMs / 2))),
-    },
-    logger,
-    deps.databaseKind === "postgresql",
-  );
   const instances = createInstanceHealth(sql, {
     threshold: config.queue.circuitThreshold,
     recoveryMs: config.queue.circuitRecoveryMs,
@@ -92,6 +86,7 @@ export function createFederationService(deps: FederationDeps) {
   });
   queue.setPolicy(createDeliveryPolicy({ config, instances, metrics, logger }));
   const keys = createKeyStore(sql);
+  const actors = createLocalActors(ports);
 
   const federation: Federation<void> = createFederation<void>({
     kv,
@@ -108,7 +103,7 @@ export function createFederationService(deps: FederationDeps) {
 
   federation
     .setActorDispatcher("/ap/actors/{identifier}", async (ctx, identifier) => {
-      const actor = await findLocalActor(sql, identifier);
+      const actor = await actors.find(identifier);
       if (!actor) return null;
       const pairs = await ctx.getActorKeyPairs(identifier);
       const common = {
@@ -137,23 +132,23 @@ export function createFederationService(deps: FederationDeps) {
       });
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) =>
-      (await findLocalActor(sql, identifier)) ? keys.keyPairs(identifier) : [],
+      (await actors.find(identifier)) ? keys.keyPairs(identifier) : [],
     )
     .mapHandle((ctx, handle) =>
-      resolveHandle(sql, handle, (ctx as { url?: URL }).url?.host ?? ctx.host).then((id) => id ?? null),
+      actors.resolveHandle(handle, (ctx as { url?: URL }).url?.host ?? ctx.host).then((id) => id ?? null),
     );
 
   federation
     .setFollowersDispatcher("/ap/actors/{identifier}/followers", async (_ctx, identifier, cursor) => {
-      if (!(await findLocalActor(sql, identifier))) return null;
-      const page = await listFollowers(sql, [identifier], cursor || null, FOLLOWERS_PAGE);
+      if (!(await actors.find(identifier))) return null;
+      const page = await listFollowers(sql, [identifier], { after: cursor || null, limit: FOLLOWERS_PAGE });
       return {
-        items: page.map((f) => ({
+        items: page.items.map((f) => ({
           id: new URL(f.actor_uri),
           inboxId: new URL(f.inbox_uri),
           endpoints: { sharedInbox: f.shared_inbox_uri ? new URL(f.shared_inbox_uri) : null },
         })),
-        nextCursor: page.length === FOLLOWERS_PAGE ? (page[page.length - 1]?.id ?? null) : null,
+        nextCursor: page.next,
       };
     })
     .setFirstCursor(() => "")
@@ -164,12 +159,11 @@ export function createFederationService(deps: FederationDeps) {
     .setCounter(() => 0);
 
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => {
-    const [row] = await sql<{ users: number; posts: number }[]>`
-      select (select count(*)::int from users) as users, (select count(*)::int from content) as posts`;
+    const usage = await actors.usage();
     return {
       software: { name: "fediflow", version: deps.version },
       protocols: ["activitypub"],
-      usage: { users: { total: row?.users ?? 0 }, localPosts: row?.posts ?? 0, localComments: 0 },
+      usage: { users: { total: usage.users }, localPosts: usage.posts, localComments: 0 },
     };
   });
 
@@ -179,27 +173,32 @@ export function createFederationService(deps: FederationDeps) {
   });
 
   const currentOrigin = () => origin ?? "http://localhost";
-  registerInbox(federation, { sql, metrics, logger, origin: currentOrigin, activityUri });
+  registerInbox(federation, { sql, actors, metrics, logger });
 
   const publisher = createPublisher({
     sql,
-    queue,
     federation: () => federation,
     origin: currentOrigin,
+    activities: ports.activities,
+    content: ports.content,
     logger,
   });
   queue.handle(PUBLISH_TASK, publisher.publish);
+
+  const following = createFollowingService({
+    sql,
+    federation,
+    origin: currentOrigin,
+    actors,
+    activities: ports.activities,
+  });
 
   let worker: { abort: AbortController; done: Promise<void> } | undefined;
 
   return {
     federation,
-    queue,
-    kv,
+    following,
     instances,
-    outbox: publisher.outbox,
-    /** The origin actor URIs are minted with when no request is at hand (worker). */
-    origin: currentOrigin,
     setOrigin(listening: string): void {
       origin ??= listening;
     },
@@ -225,6 +224,14 @@ export function createFederationService(deps: FederationDeps) {
       await Promise.race([worker.done, new Promise((resolve) => setTimeout(resolve, 1000))]);
       worker = undefined;
       return result;
+    },
+    /** Remote instances with their delivery health, and the queue's state (the operators' view). */
+    async instancesReport(): Promise<{
+      items: InstanceRecord[];
+      queue: Awaited<ReturnType<PostgresMessageQueue["stats"]>>;
+    }> {
+      const [items, stats] = await Promise.all([instances.list(), queue.stats()]);
+      return { items, queue: stats };
     },
     /** Gauge values for a scrape (untraced: scrapes come every few seconds). */
     async snapshot() {

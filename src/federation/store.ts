@@ -1,116 +1,8 @@
-import type { Sql } from "postgres";
-import { isUuid, uuidv7 } from "../platform/ids.ts";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
+import { uuidv7 } from "../platform/ids.ts";
 
-/** A local actor: a user (Person) or a course (Group), with its tenant. */
-export type LocalActor =
-  | {
-      kind: "user";
-      id: string;
-      tenantId: string;
-      slug: string;
-      tenantDomain: string | null;
-      username: string;
-      name: string;
-      role: string;
-      createdAt: string | Date;
-    }
-  | {
-      kind: "course";
-      id: string;
-      tenantId: string;
-      slug: string;
-      tenantDomain: string | null;
-      title: string;
-      description: string;
-      courseType: string;
-      instructorId: string;
-      createdAt: string | Date;
-    };
-
-export async function findLocalActor(sql: Sql, id: string): Promise<LocalActor | undefined> {
-  if (!isUuid(id)) return undefined;
-  const [user] = await sql<
-    {
-      id: string;
-      tenant_id: string;
-      slug: string;
-      domain: string | null;
-      username: string;
-      display_name: string;
-      role: string;
-      created_at: string;
-    }[]
-  >`select u.id, u.tenant_id, t.slug, t.domain, u.username, u.display_name, u.role, u.created_at
-    from users u join tenants t on t.id = u.tenant_id where u.id = ${id}`;
-  if (user) {
-    return {
-      kind: "user",
-      id: user.id,
-      tenantId: user.tenant_id,
-      slug: user.slug,
-      tenantDomain: user.domain,
-      username: user.username,
-      name: user.display_name,
-      role: user.role,
-      createdAt: user.created_at,
-    };
-  }
-  const [course] = await sql<
-    {
-      id: string;
-      tenant_id: string;
-      slug: string;
-      domain: string | null;
-      title: string;
-      description: string;
-      course_type: string;
-      instructor_id: string;
-      created_at: string;
-    }[]
-  >`select c.id, c.tenant_id, t.slug, t.domain, c.title, c.description, c.course_type, c.instructor_id, c.created_at
-    from courses c join tenants t on t.id = c.tenant_id where c.id = ${id}`;
-  if (!course) return undefined;
-  return {
-    kind: "course",
-    id: course.id,
-    tenantId: course.tenant_id,
-    slug: course.slug,
-    tenantDomain: course.domain,
-    title: course.title,
-    description: course.description,
-    courseType: course.course_type,
-    instructorId: course.instructor_id,
-    createdAt: course.created_at,
-  };
-}
-
-/** Maps a WebFinger handle's local part to an actor id (see federation.ts for the handle format). */
-export async function resolveHandle(
-  sql: Sql,
-  handle: string,
-  requestHost: string,
-): Promise<string | undefined> {
-  const lower = handle.toLowerCase();
-  const course = /^([a-z0-9][a-z0-9-]{1,62})\.course-([0-9a-f-]{36})$/.exec(lower);
-  if (course) {
-    const [row] = await sql<{ id: string }[]>`
-      select c.id from courses c join tenants t on t.id = c.tenant_id
-      where t.slug = ${course[1] as string} and c.id = ${course[2] as string}`;
-    return row?.id;
-  }
-  const dot = lower.indexOf(".");
-  if (dot > 0) {
-    const [row] = await sql<{ id: string }[]>`
-      select u.id from users u join tenants t on t.id = u.tenant_id
-      where t.slug = ${lower.slice(0, dot)} and u.username = ${handle.slice(dot + 1)}`;
-    if (row) return row.id;
-  }
-  // On a tenant's own domain the handle is the bare username.
-  const [row] = await sql<{ id: string }[]>`
-    select u.id from users u join tenants t on t.id = u.tenant_id
-    where t.domain = ${requestHost.replace(/:\d+$/, "").toLowerCase()} and u.username = ${handle}`;
-  return row?.id;
-}
+/** The federation tables: remote followers of local actors, local users' remote follows, the inbox. */
 
 export interface Follower {
   id: string;
@@ -163,18 +55,20 @@ export async function forgetRemoteActor(sql: Sql, actorUri: string): Promise<voi
   await sql`delete from federation_followers where actor_uri = ${actorUri}`;
 }
 
-/** The followers and members of local actors, distinct by remote actor, in id order. */
-export async function listFollowers(
+/** The followers and members of local actors, in id order. */
+export function listFollowers(
   sql: Sql,
   localActorIds: string[],
-  after: string | null,
-  limit: number,
-): Promise<Follower[]> {
-  return sql<Follower[]>`
-    select distinct on (id) id, actor_uri, inbox_uri, shared_inbox_uri, host, relation, created_at
-    from federation_followers
-    where local_actor_id = any(${localActorIds}::uuid[]) ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit}`;
+  page: PageRequest,
+): Promise<Slice<Follower>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<Follower[]>`
+      select distinct on (id) id, actor_uri, inbox_uri, shared_inbox_uri, host, relation, created_at
+      from federation_followers
+      where local_actor_id = any(${localActorIds}::uuid[]) ${k.after} ${k.page}`,
+  );
 }
 
 export async function countFollowers(
@@ -244,18 +138,31 @@ export async function acceptFollowing(
   return rows.length;
 }
 
-export async function listFollowing(
+/** A follow whose activity is being (re)sent: pending again, with the URI of its Follow/Join activity. */
+export async function markFollowingPending(sql: Sql, id: string, activityUri: string): Promise<void> {
+  await sql`
+    update federation_following set state = 'pending', accepted_at = null, activity_uri = ${activityUri}
+    where id = ${id}`;
+}
+
+export async function markFollowingUndone(sql: Sql, id: string): Promise<void> {
+  await sql`update federation_following set state = 'undone' where id = ${id}`;
+}
+
+export function listFollowing(
   sql: Sql,
   tenantId: string,
   filter: { userId?: string },
-  after: string | null,
-  limit: number,
-): Promise<Following[]> {
-  return sql<Following[]>`
-    select ${sql.unsafe(followingColumns)} from federation_following
-    where tenant_id = ${tenantId} ${filter.userId ? sql`and user_id = ${filter.userId}` : sql``}
-      ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+  page: PageRequest,
+): Promise<Slice<Following>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<Following[]>`
+      select ${sql.unsafe(followingColumns)} from federation_following
+      where tenant_id = ${tenantId} ${filter.userId ? sql`and user_id = ${filter.userId}` : sql``}
+        ${k.after} ${k.page}`,
+  );
 }
 
 /** Tenants with a user following `actorUri`: where content from that actor lands. */
@@ -314,14 +221,12 @@ export async function changeInboxObject(
   return rows.length;
 }
 
-export async function listInbox(
-  sql: Sql,
-  tenantId: string,
-  after: string | null,
-  limit: number,
-): Promise<InboxItem[]> {
-  return sql<InboxItem[]>`
-    select ${sql.unsafe(inboxColumns)} from federation_inbox
-    where tenant_id = ${tenantId} and deleted_at is null ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+export function listInbox(sql: Sql, tenantId: string, page: PageRequest): Promise<Slice<InboxItem>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<InboxItem[]>`
+      select ${sql.unsafe(inboxColumns)} from federation_inbox
+      where tenant_id = ${tenantId} and deleted_at is null ${k.after} ${k.page}`,
+  );
 }

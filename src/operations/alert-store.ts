@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
 import { uuidv7 } from "../platform/ids.ts";
 
 export interface ReceivedAlert {
@@ -49,13 +50,16 @@ export async function storeAlerts(sql: Sql, receiver: string, alerts: ReceivedAl
 export function listAlerts(
   sql: Sql,
   filter: { status?: string | undefined },
-  after: string | null,
-  limit: number,
-) {
-  return sql<StoredAlert[]>`
+  page: PageRequest,
+): Promise<Slice<StoredAlert>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<StoredAlert[]>`
     select id, fingerprint, status, alertname, severity, labels, annotations, starts_at, ends_at,
            generator_url, receiver, received_at
     from ops_alerts
-    where true ${filter.status ? sql`and status = ${filter.status}` : sql``} ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+    where true ${filter.status ? sql`and status = ${filter.status}` : sql``} ${k.after}
+    ${k.page}`,
+  );
 }

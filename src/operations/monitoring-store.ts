@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 
 /**
  * The spec's database monitoring queries, corrected: pg_stat_statements columns are total_exec_time

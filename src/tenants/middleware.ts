@@ -1,16 +1,26 @@
 import { trace } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../platform/http/context.ts";
+import type { RequestVariables } from "../platform/http/context.ts";
 import { ApiError, notFound } from "../platform/http/errors.ts";
-import type { TenantResolver } from "./service.ts";
+import type { Tenant } from "./store.ts";
+
+export type { Tenant };
+
+/** The Hono environment of tenant-scoped routes. */
+export interface TenantEnv {
+  Variables: RequestVariables & { tenant: Tenant };
+}
 
 const TENANT_KEY = /^[\w-]{1,64}$/;
 
 /** Resolves the tenant from X-Tenant-Id (slug or id), else from the Host of a tenant's own domain. */
-export function requireTenant(tenants: TenantResolver): MiddlewareHandler<AppEnv> {
+export function requireTenant(tenants: {
+  byKey(key: string): Promise<Tenant | undefined>;
+  byDomain(domain: string): Promise<Tenant | undefined>;
+}): MiddlewareHandler<TenantEnv> {
   return async (c, next) => {
     const key = c.req.header("x-tenant-id");
-    let tenant: Awaited<ReturnType<TenantResolver["byKey"]>>;
+    let tenant: Tenant | undefined;
     if (key !== undefined) {
       if (!TENANT_KEY.test(key))
         throw new ApiError(400, "invalid_tenant", "X-Tenant-Id must be a tenant slug or id");

@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
 import { isUuid } from "../platform/ids.ts";
 
 export interface Tenant {
@@ -17,10 +17,13 @@ export async function insertTenant(sql: Sql, tenant: Omit<Tenant, "created_at">)
   return row as Tenant;
 }
 
-/** Finds a tenant by id or slug (the X-Tenant-Id header accepts either) or by its own domain. */
+/**
+ * Finds a tenant by id or slug (the X-Tenant-Id header accepts either), by slug alone (WebFinger
+ * handles) or by its own domain.
+ */
 export async function findTenant(
   sql: Sql,
-  by: { key: string } | { domain: string },
+  by: { key: string } | { slug: string } | { domain: string },
 ): Promise<Tenant | undefined> {
   if ("domain" in by) {
     const [row] = await sql<
@@ -28,10 +31,11 @@ export async function findTenant(
     >`select id, slug, name, domain, created_at from tenants where domain = ${by.domain}`;
     return row;
   }
-  const [row] = isUuid(by.key)
-    ? await sql<Tenant[]>`select id, slug, name, domain, created_at from tenants where id = ${by.key}`
-    : await sql<
-        Tenant[]
-      >`select id, slug, name, domain, created_at from tenants where slug = ${by.key.toLowerCase()}`;
+  const [row] =
+    "key" in by && isUuid(by.key)
+      ? await sql<Tenant[]>`select id, slug, name, domain, created_at from tenants where id = ${by.key}`
+      : await sql<
+          Tenant[]
+        >`select id, slug, name, domain, created_at from tenants where slug = ${("key" in by ? by.key : by.slug).toLowerCase()}`;
   return row;
 }

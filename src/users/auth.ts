@@ -1,15 +1,27 @@
-import { timingSafeEqual } from "node:crypto";
 import { trace } from "@opentelemetry/api";
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../platform/http/context.ts";
-import { ApiError, forbidden, unauthorized } from "../platform/http/errors.ts";
+import { bearerToken } from "../platform/http/bearer.ts";
+import { forbidden, unauthorized } from "../platform/http/errors.ts";
+import { ATTR_USER_ID } from "../platform/telemetry/attributes.ts";
+import type { Tenant, TenantEnv } from "../tenants/middleware.ts";
 import { type Session, type Sessions, tokenDigest } from "./sessions.ts";
 import type { Role } from "./store.ts";
 
-export function bearerToken(c: Context): string | undefined {
-  const header = c.req.header("authorization");
-  const match = header ? /^Bearer ([\w.~+/=-]{1,512})$/i.exec(header) : null;
-  return match?.[1];
+export type { Role, Session };
+
+/** The Hono environment of tenant-scoped routes once the bearer session (if any) is loaded. */
+export interface ScopedEnv {
+  Variables: TenantEnv["Variables"] & { session: Session | undefined };
+}
+
+/** Who is asking: the request's tenant and, when a valid bearer token came with it, the signed-in user. */
+export interface Caller {
+  tenant: Tenant;
+  session: Session | undefined;
+}
+
+export function callerOf(c: Context<ScopedEnv>): Caller {
+  return { tenant: c.var.tenant, session: c.var.session };
 }
 
 const digests = new WeakMap<Request, string | undefined>();
@@ -24,7 +36,7 @@ export function bearerDigest(c: Context): string | undefined {
 }
 
 /** Loads the session when a bearer token is sent; a token of another tenant is treated as invalid. */
-export function authenticate(sessions: Sessions): MiddlewareHandler<AppEnv> {
+export function authenticate(sessions: Sessions): MiddlewareHandler<ScopedEnv> {
   return async (c, next) => {
     c.set("session", undefined);
     if (c.req.header("authorization") !== undefined) {
@@ -33,30 +45,18 @@ export function authenticate(sessions: Sessions): MiddlewareHandler<AppEnv> {
       if (!session || session.tenantId !== c.var.tenant.id) throw unauthorized("Invalid or expired token");
       c.set("session", session);
       c.set("logger", c.var.logger.with({ userId: session.userId }));
-      trace.getActiveSpan()?.setAttribute("user.id", session.userId);
+      trace.getActiveSpan()?.setAttribute(ATTR_USER_ID, session.userId);
     }
     await next();
   };
 }
 
-/** The signed-in user, optionally required to hold one of `roles`. */
-export function requireSession(c: Context<AppEnv>, ...roles: Role[]): Session {
-  const session = c.var.session;
+/** The signed-in user, optionally required to hold one of `roles` (401 when signed out, 403 for a role). */
+export function requireSession(caller: Caller, ...roles: Role[]): Session {
+  const session = caller.session;
   if (!session) throw unauthorized();
   if (roles.length > 0 && !roles.includes(session.role)) {
     throw forbidden(`This action requires the role ${roles.join(" or ")}`);
   }
   return session;
-}
-
-/** Platform operations (creating tenants, ops endpoints) use ADMIN_TOKEN; without it they are disabled. */
-export function requireAdminToken(adminToken: string | undefined): MiddlewareHandler<AppEnv> {
-  const expected = adminToken ? Buffer.from(adminToken) : undefined;
-  return async (c, next) => {
-    if (!expected) throw new ApiError(403, "admin_disabled", "Set ADMIN_TOKEN to enable platform operations");
-    const given = Buffer.from(bearerToken(c) ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      throw unauthorized("Admin token required");
-    await next();
-  };
 }

@@ -1,6 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { AppDeps } from "../platform/http/context.ts";
-import { notFound } from "../platform/http/errors.ts";
+import { createRoute } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import {
   bearerSecurity,
   commonErrors,
@@ -8,48 +7,58 @@ import {
   IdParams,
   jsonBody,
   jsonResponse,
-  timestamp,
 } from "../platform/http/openapi.ts";
-import { decodeCursor, pageQuery, pageSchema, toPage } from "../platform/http/paging.ts";
+import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
-import { uuidv7 } from "../platform/ids.ts";
-import { requireSession } from "./auth.ts";
-import { hashPassword } from "./passwords.ts";
-import { tenantScoped } from "./scope.ts";
-import { findUser, insertUser, listUsers, ROLES, type User } from "./store.ts";
+import { bearerDigest, callerOf, type ScopedEnv } from "./auth.ts";
+import { Login, NewUserFields, SessionSchema, serializeUser, UserSchema } from "./schemas.ts";
+import type { UserService } from "./service.ts";
 
-export const UserSchema = z
-  .object({
-    id: z.uuid(),
-    username: z.string(),
-    email: z.string(),
-    display_name: z.string(),
-    role: z.enum(ROLES),
-    created_at: timestamp,
-  })
-  .openapi("User");
+/** Users of the tenant, and sessions: sign in with username and password, sign out. */
+export function userRoutes(deps: { users: UserService; scoped: MiddlewareHandler[] }) {
+  const app = createRouter<ScopedEnv>();
+  const { users } = deps;
+  const middleware = deps.scoped;
 
-export const NewUserFields = z.object({
-  username: z.string().regex(/^[a-z0-9_.-]{2,64}$/i, "2-64 letters, digits, dots, dashes or underscores"),
-  email: z.email().max(254),
-  display_name: z.string().min(1).max(200).optional(),
-  password: z.string().min(10, "at least 10 characters").max(256),
-  role: z.enum(ROLES),
-});
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/sessions",
+      summary: "Sign in: exchange username and password for a bearer token",
+      middleware,
+      request: jsonBody(Login),
+      responses: { 201: jsonResponse(SessionSchema, "Signed in"), ...commonErrors },
+    }),
+    async (c) => {
+      const { username, password } = c.req.valid("json");
+      const { token, expiresAt, user } = await users.signIn(c.var.tenant, username, password);
+      c.var.logger.info("User {userId} signed in", { userId: user.id });
+      return c.json(
+        {
+          token,
+          token_type: "Bearer" as const,
+          expires_at: expiresAt.toISOString(),
+          user: serializeUser(user),
+        },
+        201,
+      );
+    },
+  );
 
-export const serializeUser = (u: User) => ({
-  id: u.id,
-  username: u.username,
-  email: u.email,
-  display_name: u.display_name,
-  role: u.role,
-  created_at: u.created_at,
-});
-
-export function userRoutes(deps: AppDeps) {
-  const app = createRouter();
-  const { sql } = deps.db;
-  const middleware = tenantScoped(deps);
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/sessions/current",
+      summary: "Sign out: revoke the bearer token",
+      security: bearerSecurity,
+      middleware,
+      responses: { 204: { description: "Signed out" }, ...commonErrors },
+    }),
+    async (c) => {
+      await users.signOut(callerOf(c), bearerDigest(c) as string);
+      return c.body(null, 204);
+    },
+  );
 
   app.openapi(
     createRoute({
@@ -65,20 +74,7 @@ export function userRoutes(deps: AppDeps) {
         ...commonErrors,
       },
     }),
-    async (c) => {
-      requireSession(c, "admin");
-      const input = c.req.valid("json");
-      const user = await insertUser(sql, {
-        id: uuidv7(),
-        tenant_id: c.var.tenant.id,
-        username: input.username,
-        email: input.email,
-        display_name: input.display_name ?? input.username,
-        role: input.role,
-        password_hash: await hashPassword(input.password, deps.config.passwordCost),
-      });
-      return c.json(serializeUser(user), 201);
-    },
+    async (c) => c.json(serializeUser(await users.create(callerOf(c), c.req.valid("json"))), 201),
   );
 
   app.openapi(
@@ -92,14 +88,8 @@ export function userRoutes(deps: AppDeps) {
       responses: { 200: jsonResponse(pageSchema(UserSchema), "A page of users"), ...commonErrors },
     }),
     async (c) => {
-      requireSession(c, "admin", "instructor");
-      const { limit, cursor } = c.req.valid("query");
-      const page = toPage(
-        await listUsers(sql, c.var.tenant.id, decodeCursor(cursor), limit),
-        limit,
-        serializeUser,
-      );
-      return c.json(page, 200);
+      const slice = await users.list(callerOf(c), pageRequest(c.req.valid("query")));
+      return c.json(toPage(slice, serializeUser), 200);
     },
   );
 
@@ -112,12 +102,7 @@ export function userRoutes(deps: AppDeps) {
       middleware,
       responses: { 200: jsonResponse(UserSchema, "The user"), ...commonErrors },
     }),
-    async (c) => {
-      const session = requireSession(c);
-      const user = await findUser(sql, c.var.tenant.id, session.userId);
-      if (!user) throw notFound("User");
-      return c.json(serializeUser(user), 200);
-    },
+    async (c) => c.json(serializeUser(await users.me(callerOf(c))), 200),
   );
 
   app.openapi(
@@ -130,14 +115,7 @@ export function userRoutes(deps: AppDeps) {
       request: { params: IdParams },
       responses: { 200: jsonResponse(UserSchema, "The user"), ...commonErrors },
     }),
-    async (c) => {
-      const session = requireSession(c);
-      const { id } = c.req.valid("param");
-      if (session.role === "student" && id !== session.userId) throw notFound("User");
-      const user = await findUser(sql, c.var.tenant.id, id);
-      if (!user) throw notFound("User");
-      return c.json(serializeUser(user), 200);
-    },
+    async (c) => c.json(serializeUser(await users.get(callerOf(c), c.req.valid("param").id)), 200),
   );
   return app;
 }

@@ -1,4 +1,5 @@
-import type { Sql } from "postgres";
+import type { Sql } from "../platform/db/client.ts";
+import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
 
 export const ROLES = ["admin", "instructor", "student"] as const;
 export type Role = (typeof ROLES)[number];
@@ -33,6 +34,22 @@ export async function findUser(sql: Sql, tenantId: string, id: string): Promise<
   return row;
 }
 
+/** A user of any tenant by its (globally unique) id: federation's actors. */
+export async function findUserById(sql: Sql, id: string): Promise<User | undefined> {
+  const [row] = await sql<User[]>`select ${sql.unsafe(columns)} from users where id = ${id}`;
+  return row;
+}
+
+export async function findUserByUsername(
+  sql: Sql,
+  tenantId: string,
+  username: string,
+): Promise<User | undefined> {
+  const [row] = await sql<User[]>`
+    select ${sql.unsafe(columns)} from users where tenant_id = ${tenantId} and username = ${username}`;
+  return row;
+}
+
 export async function findCredentials(
   sql: Sql,
   tenantId: string,
@@ -43,14 +60,17 @@ export async function findCredentials(
   return row;
 }
 
-export async function listUsers(
-  sql: Sql,
-  tenantId: string,
-  after: string | null,
-  limit: number,
-): Promise<User[]> {
-  return sql<User[]>`
-    select ${sql.unsafe(columns)} from users
-    where tenant_id = ${tenantId} ${after ? sql`and id > ${after}` : sql``}
-    order by id limit ${limit + 1}`;
+export function listUsers(sql: Sql, tenantId: string, page: PageRequest): Promise<Slice<User>> {
+  return keysetPage(
+    sql,
+    page,
+    (k) => sql<User[]>`
+      select ${sql.unsafe(columns)} from users where tenant_id = ${tenantId} ${k.after} ${k.page}`,
+  );
+}
+
+/** Users of every tenant (NodeInfo usage). */
+export async function countUsers(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from users`;
+  return row?.n ?? 0;
 }

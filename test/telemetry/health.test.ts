@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { federationCheck } from "../../src/federation/health.ts";
 import { createHealthChecks } from "../../src/platform/health/checks.ts";
-import { federationCheck, memoryCheck } from "../../src/platform/health/standard-checks.ts";
+import { memoryCheck } from "../../src/platform/health/standard-checks.ts";
 import { Api, createSchool, expectStatus } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
 import { freePort, pollUntil } from "../support/processes.ts";

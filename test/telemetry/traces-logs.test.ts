@@ -268,8 +268,11 @@ describe("traces", () => {
         "db.activity.insert",
       );
       assert.equal(insert.parentSpanId, create.spanId, "db.activity.insert is a child of activity.create");
-      assert.equal(insert.attributes["db.operation"], "INSERT");
-      assert.equal(insert.attributes["db.table"], "activities");
+      // Semantic-convention names (db.operation / db.table are deprecated and no longer written).
+      assert.equal(insert.attributes["db.operation.name"], "INSERT");
+      assert.equal(insert.attributes["db.collection.name"], "activities");
+      assert.equal(insert.attributes["db.operation"], undefined);
+      assert.equal(insert.attributes["db.table"], undefined);
       assert.equal(insert.status.code, STATUS_OK);
       const statement = only(
         spans.filter((s) => s.name === "INSERT activities"),

@@ -1,27 +1,27 @@
 import { Hono } from "hono";
-import type { AppDeps, AppEnv } from "../http/context.ts";
+import type { HealthChecks } from "./checks.ts";
 
-const OPENMETRICS = /application\/openmetrics-text/;
+/** Start-up and shutdown state behind /ready (set by main.ts). */
+export interface Lifecycle {
+  ready: boolean;
+  shuttingDown: boolean;
+}
 
-/** Liveness, readiness, health and the Prometheus scrape endpoint. */
-export function healthRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+/**
+ * Liveness (`/livez`: the process answers), readiness (`/ready`: 503 until start-up finished and from
+ * the moment shutdown begins) and health (`/health`: every registered check, 503 when one is an error).
+ */
+export function healthRoutes(health: HealthChecks, lifecycle: Lifecycle) {
+  const app = new Hono();
   app.get("/livez", (c) => c.json({ status: "ok" }));
   app.get("/ready", (c) => {
-    const ready = deps.lifecycle.ready && !deps.lifecycle.shuttingDown;
-    const status = ready ? "ready" : deps.lifecycle.shuttingDown ? "shutting down" : "starting";
+    const ready = lifecycle.ready && !lifecycle.shuttingDown;
+    const status = ready ? "ready" : lifecycle.shuttingDown ? "shutting down" : "starting";
     return c.json({ status }, ready ? 200 : 503);
   });
   app.get("/health", async (c) => {
-    const report = await deps.health.run();
+    const report = await health.run();
     return c.json(report, report.status === "error" ? 503 : 200);
   });
-  if (deps.config.metrics.enabled) {
-    app.get("/metrics", async (c) => {
-      const openMetrics = OPENMETRICS.test(c.req.header("accept") ?? "");
-      const body = await deps.metrics.render(openMetrics);
-      return c.body(body, 200, { "Content-Type": deps.metrics.contentType(openMetrics) });
-    });
-  }
   return app;
 }

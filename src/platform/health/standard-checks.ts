@@ -16,17 +16,6 @@ export const redisCheck =
     return { status: "ok", kind: cache.kind };
   };
 
-/** Known remote instances and how many of them are healthy. */
-export type FederationHealthSource = () => Promise<{ healthy: number; total: number }>;
-
-/** The spec's rule: ok when more than half of the known instances are healthy; none known is ok. */
-export const federationCheck =
-  (source: FederationHealthSource): Check =>
-  async () => {
-    const { healthy, total } = await source();
-    return { status: total === 0 || healthy > total * 0.5 ? "ok" : "degraded", healthy, total };
-  };
-
 export const memoryCheck =
   (limitBytes: number): Check =>
   async () => {

@@ -1,20 +1,20 @@
 import { z } from "@hono/zod-openapi";
+import type { PageRequest, Slice } from "../db/keyset.ts";
 import { isUuid } from "../ids.ts";
 import { badRequest } from "./errors.ts";
 
+/** The `limit` and `cursor` query parameters of every list route. */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "Page size (1-100)" }),
   cursor: z.string().max(64).optional().openapi({ description: "`next_cursor` of the previous page" }),
 });
-
-export type PageQuery = z.infer<typeof pageQuery>;
 
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
 }
 
-/** Cursors are opaque to clients; inside they are the last row's time-ordered id. */
+/** Cursors are opaque to clients; inside they are the last row's time-ordered id (base64url). */
 export function decodeCursor(cursor: string | undefined): string | null {
   if (!cursor) return null;
   const id = Buffer.from(cursor, "base64url").toString("utf8");
@@ -22,21 +22,21 @@ export function decodeCursor(cursor: string | undefined): string | null {
   return id;
 }
 
-/**
- * Rows were fetched with `limit + 1` to learn whether another page exists; `serialize` turns each row
- * of the page into its API form.
- */
-export function toPage<T extends { id: string }, R = T>(
-  rows: T[],
-  limit: number,
+export function encodeCursor(id: string): string {
+  return Buffer.from(id, "utf8").toString("base64url");
+}
+
+/** The store's page request for validated `pageQuery` values; a foreign cursor is a 400. */
+export function pageRequest(query: { limit: number; cursor?: string | undefined }): PageRequest {
+  return { after: decodeCursor(query.cursor), limit: query.limit };
+}
+
+/** A store's slice in its API form: each row serialized, the continuation as an opaque cursor. */
+export function toPage<T, R = T>(
+  slice: Slice<T>,
   serialize: (row: T) => R = (row) => row as unknown as R,
 ): Page<R> {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items: items.map(serialize),
-    next_cursor: rows.length > limit && last ? Buffer.from(last.id, "utf8").toString("base64url") : null,
-  };
+  return { items: slice.items.map(serialize), next_cursor: slice.next ? encodeCursor(slice.next) : null };
 }
 
 export function pageSchema<T extends z.ZodType>(item: T) {

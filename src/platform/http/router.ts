@@ -1,13 +1,15 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "./context.ts";
+import type { Env } from "hono";
+import type { PlatformEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 
 /**
  * Every route module builds its router here so that schema violations look the same everywhere:
  * 422 for a body that parsed but broke the schema, 400 for bad path, query or header values.
+ * (A body that is not JSON at all is hono's HTTPException 400, mapped in errors.ts.)
  */
-export function createRouter() {
-  return new OpenAPIHono<AppEnv>({
+export function createRouter<E extends Env = PlatformEnv>() {
+  return new OpenAPIHono<E>({
     defaultHook: (result) => {
       if (result.success) return;
       const fields = result.error.issues.map((issue) => ({

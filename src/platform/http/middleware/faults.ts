@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../context.ts";
+import type { PlatformEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 export interface FaultRule {
@@ -20,7 +20,7 @@ export interface FaultRule {
 export function createFaultInjector(random: () => number = Math.random) {
   let rules: FaultRule[] = [];
 
-  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const middleware: MiddlewareHandler<PlatformEnv> = async (c, next) => {
     if (rules.length === 0) return next();
     const route = c.req.routePath;
     const rule = rules.find((r) => r.route === "*" || r.route === route);

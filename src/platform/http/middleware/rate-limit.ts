@@ -1,23 +1,21 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { bearerDigest } from "../../../users/auth.ts";
 import { type Cache, CacheUnavailableError } from "../../cache/cache.ts";
-import type { AppEnv } from "../context.ts";
+import type { PlatformEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 /**
- * Fixed-window limit per tenant and client (the bearer token if any, else the peer address). When the
- * cache is down the limiter lets requests through and says so in the log: it protects, it does not decide.
+ * Fixed-window limit per client, as `key` names it (the caller decides: tenant and token or address).
+ * When the cache is down the limiter lets requests through and says so in the log: it protects, it
+ * does not decide. Headers: RateLimit-Limit/-Remaining/-Reset (IETF draft), Retry-After on 429.
  */
-export function rateLimit(
+export function rateLimit<E extends PlatformEnv>(
   cache: Cache,
   limit: { max: number; windowSeconds: number },
-  clientAddress: (c: Context) => string | undefined,
-): MiddlewareHandler<AppEnv> {
+  key: (c: Context<E>) => string,
+): MiddlewareHandler<E> {
   return async (c, next) => {
-    const digest = bearerDigest(c);
-    const client = digest ? `t:${digest.slice(0, 22)}` : `a:${clientAddress(c) ?? "unknown"}`;
     try {
-      const { count, resetSeconds } = await cache.hit(`rl:${c.var.tenant.id}:${client}`, limit.windowSeconds);
+      const { count, resetSeconds } = await cache.hit(`rl:${key(c)}`, limit.windowSeconds);
       c.header("RateLimit-Limit", String(limit.max));
       c.header("RateLimit-Remaining", String(Math.max(0, limit.max - count)));
       c.header("RateLimit-Reset", String(resetSeconds));

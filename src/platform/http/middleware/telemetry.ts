@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   context,
   propagation,
@@ -11,9 +10,16 @@ import {
 } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_USER_AGENT_ORIGINAL,
+} from "../../telemetry/attributes.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import type { Metrics } from "../../telemetry/metrics.ts";
-import type { AppEnv } from "../context.ts";
+import type { PlatformEnv } from "../context.ts";
 
 const tracer = trace.getTracer("fediflow-http");
 const headerGetter: TextMapGetter<Headers> = {
@@ -24,7 +30,6 @@ const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
 // With exemplars enabled prom-client only accepts the object form of observe(); an empty label set
 // records no exemplar (unsampled requests have no trace to link to).
 const NO_EXEMPLAR = {};
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Label for requests that matched no route: raw paths would make the series unbounded. */
 export const UNMATCHED_ROUTE = "unmatched";
 
@@ -37,14 +42,14 @@ function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string {
 /**
  * One middleware per request for the three signals, sharing one clock and one route lookup: the
  * server span `METHOD /route/template` (continuing an incoming traceparent), the HTTP metrics with a
- * trace-id exemplar, and the access log line from the request's child logger.
+ * trace-id exemplar, and the access log line from the request's child logger. Runs after hono's
+ * request-id middleware, whose id it records on the span and every log line.
  */
-export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<AppEnv> {
+export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<PlatformEnv> {
   return async (c, next) => {
     const started = performance.now();
     const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    const headerId = c.req.header("x-request-id");
-    const requestId = headerId && REQUEST_ID.test(headerId) ? headerId : randomUUID();
+    const requestId = c.var.requestId;
     const userAgent = c.req.header("user-agent") ?? "";
     const parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
     const span = tracer.startSpan(
@@ -52,17 +57,15 @@ export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<A
       {
         kind: SpanKind.SERVER,
         attributes: {
-          "http.request.method": method,
-          "url.path": c.req.path,
-          "user_agent.original": userAgent,
+          [ATTR_HTTP_REQUEST_METHOD]: method,
+          [ATTR_URL_PATH]: c.req.path,
+          [ATTR_USER_AGENT_ORIGINAL]: userAgent,
           "http.request.id": requestId,
         },
       },
       parent,
     );
-    c.set("requestId", requestId);
     c.set("logger", logger.with({ requestId, userAgent }));
-    c.header("x-request-id", requestId);
     try {
       await context.with(trace.setSpan(parent, span), next);
     } finally {
@@ -70,8 +73,8 @@ export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<A
       const route = routeTemplate(c);
       const seconds = (performance.now() - started) / 1000;
       span.updateName(`${method} ${route}`);
-      span.setAttribute("http.route", route);
-      span.setAttribute("http.response.status_code", status);
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
 
