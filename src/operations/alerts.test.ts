@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Api, expectStatus } from "../../test/support/api.ts";
-import { ADMIN_TOKEN, startTestService, type TestService } from "../../test/support/in-process.ts";
+import { ADMIN_TOKEN, startTarget, type Target } from "../../test/support/target.ts";
 
-let server: TestService;
+let target: Target;
 let ops: Api;
 
 before(async () => {
-  server = await startTestService();
-  ops = new Api(server.url, { token: ADMIN_TOKEN });
+  target = await startTarget();
+  ops = new Api(target.fetch, { token: ADMIN_TOKEN });
 });
-after(() => server.close());
+after(() => target.close());
 
 function payload(status: "firing" | "resolved", fingerprint = "a1b2c3d4e5f60718") {
   return {
@@ -63,7 +63,7 @@ test("Alertmanager's v4 payload is stored once per fingerprint and status", asyn
 });
 
 test("the webhook needs the bearer token and a valid payload", async () => {
-  expectStatus(await new Api(server.url).post("/ops/alerts", payload("firing")), 401);
+  expectStatus(await new Api(target.fetch).post("/ops/alerts", payload("firing")), 401);
   const invalid = await ops.post<{ error: { fields: { path: string }[] } }>("/ops/alerts", {
     ...payload("firing"),
     version: "3",

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Api, expectStatus } from "../../test/support/api.ts";
-import { ADMIN_TOKEN, startTestService, type TestService } from "../../test/support/in-process.ts";
+import { ADMIN_TOKEN, startTarget, type Target } from "../../test/support/target.ts";
 
-let server: TestService;
+let target: Target;
 let ops: Api;
 
 before(async () => {
-  server = await startTestService();
-  ops = new Api(server.url, { token: ADMIN_TOKEN });
+  target = await startTarget();
+  ops = new Api(target.fetch, { token: ADMIN_TOKEN });
 });
-after(() => server.close());
+after(() => target.close());
 
 test("ops endpoints need the admin token", async () => {
-  expectStatus(await new Api(server.url).get("/ops/db/connections"), 401);
+  expectStatus(await new Api(target.fetch).get("/ops/db/connections"), 401);
 });
 
 test("connection states come from pg_stat_activity", async () => {

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createSchool, expectStatus, type School } from "../../test/support/api.ts";
-import { startTestService, type TestService } from "../../test/support/in-process.ts";
+import { startTarget, type Target } from "../../test/support/target.ts";
 
-let server: TestService;
+let target: Target;
 let a: School;
 let b: School;
 let courseA: string;
 let contentA: string;
 
 before(async () => {
-  server = await startTestService();
-  a = await createSchool(server.url, "tenant-a");
-  b = await createSchool(server.url, "tenant-b");
+  target = await startTarget();
+  a = await createSchool(target.fetch, "tenant-a");
+  b = await createSchool(target.fetch, "tenant-b");
   const course = await a.instructor.post<{ id: string }>("/courses", {
     title: "A only",
     course_type: "cohort",
@@ -28,7 +28,7 @@ before(async () => {
   expectStatus(content, 201);
   contentA = content.body.id;
 });
-after(() => server.close());
+after(() => target.close());
 
 test("tenant B cannot read A's rows, even with A's ids", async () => {
   expectStatus(await b.admin.get(`/courses/${courseA}`), 404);

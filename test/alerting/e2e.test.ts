@@ -12,9 +12,8 @@ import { after, before, test } from "node:test";
 import { stringify } from "yaml";
 import { firingAlerts, runScenario } from "../../loadtest/runner/run.ts";
 import { Api, createSchool, expectStatus, type School } from "../support/api.ts";
-import { ADMIN_TOKEN } from "../support/in-process.ts";
 import { freePort, pollUntil, type RunningProcess, startProcess } from "../support/processes.ts";
-import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 import { ALERTMANAGER_CONFIG, loadYaml, ROOT, tool } from "./support.ts";
 
 const SCALE = 60;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createSchool, expectStatus } from "../support/api.ts";
-import { startTestService, type TestService } from "../support/in-process.ts";
+import { startTarget, type Target } from "../support/target.ts";
 import {
   collectDashboardExpressions,
   collectRuleExpressions,
@@ -15,7 +15,7 @@ import {
 } from "./promql.ts";
 import { loadRules } from "./support.ts";
 
-let server: TestService;
+let target: Target;
 let exported: Set<string>;
 
 /** Sample names of a text-format scrape, with histogram and summary series expanded. */
@@ -34,16 +34,16 @@ function sampleNames(text: string): Set<string> {
 }
 
 before(async () => {
-  server = await startTestService();
-  const school = await createSchool(server.url, "live-metrics");
+  target = await startTarget();
+  const school = await createSchool(target.fetch, "live-metrics");
   const course = await school.instructor.post<{ id: string }>("/courses", {
     title: "Live",
     course_type: "live",
   });
   expectStatus(await school.student.post(`/courses/${course.body.id}/enrollments`), 201);
-  exported = sampleNames(await (await fetch(`${server.url}/metrics`)).text());
+  exported = sampleNames(await (await target.fetch("/metrics")).text());
 });
-after(() => server.close());
+after(() => target.close());
 
 test("every metric the alerting side calls a service metric is exported by the running service", () => {
   const missing = SERVICE_METRICS.filter((name) => !exported.has(name));

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { Api, type ApiResponse, createSchool, expectStatus, type School } from "../support/api.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { ADMIN_TOKEN } from "../support/in-process.ts";
 import { freePort, pollUntil } from "../support/processes.ts";
-import { type Runtime, type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ADMIN_TOKEN, type Runtime, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 
 /** Queue settings that make retries and circuit recovery take milliseconds instead of minutes. */
 export const FAST_FEDERATION = {

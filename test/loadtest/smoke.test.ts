@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { runScenario } from "../../loadtest/runner/run.ts";
-import { ADMIN_TOKEN } from "../support/in-process.ts";
-import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 
 let server: SpawnedServer;
 

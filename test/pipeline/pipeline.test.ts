@@ -14,8 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Api, type ApiResponse, createSchool, expectStatus, type School } from "../support/api.ts";
-import { ADMIN_TOKEN } from "../support/in-process.ts";
-import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 import {
   type Backend,
   type Collector,

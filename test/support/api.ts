@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ADMIN_TOKEN } from "./in-process.ts";
+import { ADMIN_TOKEN } from "./spawn.ts";
+import type { Fetcher } from "./target.ts";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -7,29 +8,41 @@ export interface ApiResponse<T = Record<string, unknown>> {
   body: T;
 }
 
-/** A small JSON client bound to one tenant and, once signed in, one bearer token. */
+/** Where requests go: a server's base URL, or a fetch-like function (a test Target, `app.request`). */
+export type Endpoint = string | Fetcher;
+
+function fetcherOf(endpoint: Endpoint): Fetcher {
+  return typeof endpoint === "string" ? (path, init) => fetch(`${endpoint}${path}`, init) : endpoint;
+}
+
+/**
+ * A small JSON client bound to one tenant and, once signed in, one bearer token. It only needs a
+ * fetch-like function, so the same test runs in process (`app.request`) and against a real server.
+ */
 export class Api {
-  readonly baseUrl: string;
+  readonly endpoint: Endpoint;
   readonly tenant: string | undefined;
   readonly token: string | undefined;
   readonly headers: Record<string, string>;
+  readonly #fetch: Fetcher;
 
   constructor(
-    baseUrl: string,
+    endpoint: Endpoint,
     options: { tenant?: string; token?: string; headers?: Record<string, string> } = {},
   ) {
-    this.baseUrl = baseUrl;
+    this.endpoint = endpoint;
+    this.#fetch = fetcherOf(endpoint);
     this.tenant = options.tenant;
     this.token = options.token;
     this.headers = options.headers ?? {};
   }
 
   as(token: string | undefined): Api {
-    return new Api(this.baseUrl, { tenant: this.tenant, token, headers: this.headers });
+    return new Api(this.endpoint, { tenant: this.tenant, token, headers: this.headers });
   }
 
   forTenant(tenant: string): Api {
-    return new Api(this.baseUrl, { tenant, token: this.token, headers: this.headers });
+    return new Api(this.endpoint, { tenant, token: this.token, headers: this.headers });
   }
 
   async request<T = Record<string, unknown>>(
@@ -41,7 +54,7 @@ export class Api {
     if (this.tenant) headers["x-tenant-id"] = this.tenant;
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(`${this.baseUrl}/api/v1${path}`, {
+    const response = await this.#fetch(`/api/v1${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
@@ -82,15 +95,15 @@ export async function signIn(api: Api, username: string, password = PASSWORD): P
 }
 
 /** A tenant with an admin, an instructor and a student, each signed in. */
-export async function createSchool(baseUrl: string, slug: string): Promise<School> {
-  const platform = new Api(baseUrl, { token: ADMIN_TOKEN });
+export async function createSchool(endpoint: Endpoint, slug: string): Promise<School> {
+  const platform = new Api(endpoint, { token: ADMIN_TOKEN });
   const created = await platform.post<{ tenant: { id: string }; admin: { id: string } }>("/tenants", {
     slug,
     name: `School ${slug}`,
     admin: { username: "principal", email: `principal@${slug}.example`, password: PASSWORD },
   });
   expectStatus(created, 201);
-  const admin = await signIn(new Api(baseUrl, { tenant: slug }), "principal");
+  const admin = await signIn(new Api(endpoint, { tenant: slug }), "principal");
   const ids = { admin: created.body.admin.id, instructor: "", student: "" };
   for (const role of ["instructor", "student"] as const) {
     const user = await admin.post<{ id: string }>("/users", {

@@ -3,9 +3,11 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createTestDatabase, type TestDatabase, testCacheEnv } from "./database.ts";
-import { ADMIN_TOKEN } from "./in-process.ts";
 
 export type Runtime = "node" | "bun" | "deno";
+
+/** The ADMIN_TOKEN every test server runs with. */
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
 const root = join(import.meta.dirname, "..", "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);

@@ -7,14 +7,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Api, type ApiResponse, createSchool, expectStatus, type School } from "../support/api.ts";
-import { ADMIN_TOKEN } from "../support/in-process.ts";
 import {
   type OtlpReceiver,
   type ReceivedLog,
   type ReceivedSpan,
   startOtlpReceiver,
 } from "../support/otlp-receiver.ts";
-import { type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 import { toJson } from "./helpers.ts";
 
 /** Upper bound per test: a hung request fails the test instead of the run. */

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createSchool, expectStatus, type School } from "../../../../test/support/api.ts";
-import { startTestService, type TestService } from "../../../../test/support/in-process.ts";
+import { startTarget, type Target } from "../../../../test/support/target.ts";
 
-let server: TestService;
+let target: Target;
 let school: School;
 
 before(async () => {
-  server = await startTestService({ RATE_LIMIT_MAX: "5", RATE_LIMIT_WINDOW_SECONDS: "60" });
-  school = await createSchool(server.url, "limited");
+  target = await startTarget({ RATE_LIMIT_MAX: "5", RATE_LIMIT_WINDOW_SECONDS: "60" });
+  school = await createSchool(target.fetch, "limited");
 });
-after(() => server.close());
+after(() => target.close());
 
 test("past the limit a client gets 429 with Retry-After, other clients do not", async () => {
   const statuses: number[] = [];
