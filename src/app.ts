@@ -1,26 +1,64 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { activityRoutes } from "./activities/routes.ts";
+import type { ActivityService } from "./activities/service.ts";
+import type { Config } from "./config.ts";
 import { contentRoutes } from "./content/routes.ts";
+import type { ContentService } from "./content/service.ts";
 import { courseRoutes } from "./courses/routes.ts";
+import type { CourseService } from "./courses/service.ts";
 import { activityPubRoutes } from "./federation/activitypub.ts";
 import { federationRoutes } from "./federation/routes.ts";
+import type { FederationService } from "./federation/service.ts";
 import { operationsRoutes } from "./operations/routes.ts";
-import { healthRoutes } from "./platform/health/routes.ts";
+import type { OperationsService } from "./operations/service.ts";
+import type { Cache } from "./platform/cache/cache.ts";
+import type { HealthChecks } from "./platform/health/checks.ts";
+import { healthRoutes, type Lifecycle } from "./platform/health/routes.ts";
 import { API_PREFIX, answerUnmatched, observeRequests } from "./platform/http/app.ts";
 import type { PlatformEnv } from "./platform/http/context.ts";
 import { limitBody } from "./platform/http/middleware/body-limit.ts";
+import type { FaultInjector } from "./platform/http/middleware/faults.ts";
+import type { Logger } from "./platform/telemetry/logger.ts";
+import type { Metrics } from "./platform/telemetry/metrics.ts";
 import { metricsRoutes } from "./platform/telemetry/metrics-route.ts";
-import type { Services } from "./service.ts";
 import { tenantRoutes } from "./tenants/routes.ts";
+import type { TenantService } from "./tenants/service.ts";
 import { userRoutes } from "./users/routes.ts";
 import { tenantScoped } from "./users/scope.ts";
+import type { UserService } from "./users/service.ts";
+import type { Sessions } from "./users/sessions.ts";
+
+/** What the HTTP surface is composed from (built by service.ts). */
+export interface AppServices {
+  config: Config;
+  platform: {
+    cache: Cache;
+    metrics: Metrics;
+    logger: Logger;
+    health: HealthChecks;
+    lifecycle: Lifecycle;
+    faults: FaultInjector;
+    /** The peer address of a request's connection (differs per runtime). */
+    clientAddress: (c: Context) => string | undefined;
+  };
+  sessions: Sessions;
+  tenants: TenantService;
+  users: UserService;
+  courses: CourseService;
+  content: ContentService;
+  activities: ActivityService;
+  operations: OperationsService;
+  /** ActivityPub federation; undefined when FEDERATION_ENABLED=false. */
+  federation: FederationService | undefined;
+}
 
 /**
  * The HTTP surface: probes and /metrics first (untraced: tracing them would flood the backends and cost
  * throughput for no insight), then the traced, measured API under /api/v1 with its OpenAPI document,
  * and the ActivityPub paths handed to Fedify.
  */
-export function createApp(services: Services) {
+export function createApp(services: AppServices) {
   const { config, platform } = services;
   const app = new OpenAPIHono<PlatformEnv>();
   app.route("/", healthRoutes(platform.health, platform.lifecycle));

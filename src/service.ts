@@ -138,6 +138,4 @@ export async function createService(config: Config) {
   };
 }
 
-/** Every service of the running instance, as the app composes its routes from them. */
-export type Services = Awaited<ReturnType<typeof createService>>["services"];
 export type Service = Awaited<ReturnType<typeof createService>>;
