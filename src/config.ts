@@ -69,7 +69,6 @@ export interface Config {
   adminToken: string | undefined;
   /** Bearer token Alertmanager sends to /api/v1/ops/alerts; ADMIN_TOKEN when unset. */
   alertWebhookToken: string | undefined;
-  federationOrigin: string | undefined;
   federation: FederationConfig;
   /** `all` serves HTTP and drains the delivery queue; `web` only serves; `worker` only drains (and serves probes). */
   nodeType: "all" | "web" | "worker";
@@ -137,7 +136,6 @@ export function loadConfig(env: Env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
     alertWebhookToken: e.ALERT_WEBHOOK_TOKEN,
-    federationOrigin: e.FEDERATION_ORIGIN,
     federation: {
       enabled: e.FEDERATION_ENABLED,
       origin: e.FEDERATION_ORIGIN,

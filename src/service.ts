@@ -137,5 +137,3 @@ export async function createService(config: Config) {
     },
   };
 }
-
-export type Service = Awaited<ReturnType<typeof createService>>;

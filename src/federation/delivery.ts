@@ -7,7 +7,7 @@ import type { FailureDecision, QueueTask, TaskPolicy } from "./message-queue.ts"
 import { DeliveryTimeoutError, describeError } from "./message-queue.ts";
 
 /** Why a delivery attempt failed: a bounded set, used as the `reason` label. */
-export type FailureReason =
+type FailureReason =
   | "connection_refused"
   | "dns"
   | "timeout"

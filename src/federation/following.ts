@@ -147,5 +147,3 @@ export function createFollowingService(deps: {
     },
   };
 }
-
-export type FollowingService = ReturnType<typeof createFollowingService>;

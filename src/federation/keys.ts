@@ -62,5 +62,3 @@ export function createKeyStore(sql: Sql) {
     },
   };
 }
-
-export type KeyStore = ReturnType<typeof createKeyStore>;

@@ -13,7 +13,7 @@ const PAGE = 500;
 const tracer = trace.getTracer("fediflow-federation");
 
 export const activityUri = (origin: string, id: string) => new URL(`/ap/activities/${id}`, origin);
-export const contentUri = (origin: string, id: string) => new URL(`/ap/content/${id}`, origin);
+const contentUri = (origin: string, id: string) => new URL(`/ap/content/${id}`, origin);
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`).replace(/\n/g, "<br>");

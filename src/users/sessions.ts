@@ -16,7 +16,6 @@ const keyOf = (digest: string) => `session:${digest}`;
 /** Opaque bearer tokens kept in the cache (Redis) with a TTL; logout deletes them. */
 export function createSessions(cache: Cache, ttlSeconds: number) {
   return {
-    ttlSeconds,
     async open(session: Session): Promise<{ token: string; expiresAt: Date }> {
       const token = randomBytes(32).toString("base64url");
       await cache.set(keyOf(tokenDigest(token)), JSON.stringify(session), ttlSeconds);

@@ -1,7 +1,7 @@
 import { context } from "@opentelemetry/api";
 import { suppressTracing } from "../telemetry/spans.ts";
 
-export type CheckStatus = "ok" | "warning" | "degraded" | "error";
+type CheckStatus = "ok" | "warning" | "degraded" | "error";
 export type CheckResult = { status: CheckStatus } & Record<string, unknown>;
 export type Check = () => Promise<CheckResult>;
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
 /** Schemas and helpers shared by the route modules; the OpenAPI document is generated from them. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.string(),

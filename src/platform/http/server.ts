@@ -1,6 +1,5 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { Context } from "hono";
 
 type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 
@@ -74,20 +73,4 @@ export async function startServer(
         (server as { closeAllConnections?: () => void }).closeAllConnections?.(),
       ),
   };
-}
-
-/** The peer address, read from whatever the runtime's adapter put in the Hono context's env. */
-export function clientAddress(c: Context): string | undefined {
-  const env = c.env as
-    | {
-        incoming?: { socket?: { remoteAddress?: string } };
-        remoteAddr?: { hostname?: string };
-        requestIP?: BunServer["requestIP"];
-      }
-    | undefined;
-  return (
-    env?.incoming?.socket?.remoteAddress ??
-    env?.remoteAddr?.hostname ??
-    (typeof env?.requestIP === "function" ? env.requestIP(c.req.raw)?.address : undefined)
-  );
 }

@@ -31,7 +31,7 @@ const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
 // records no exemplar (unsampled requests have no trace to link to).
 const NO_EXEMPLAR = {};
 /** Label for requests that matched no route: raw paths would make the series unbounded. */
-export const UNMATCHED_ROUTE = "unmatched";
+const UNMATCHED_ROUTE = "unmatched";
 
 /** The route template that answered, or `unmatched` when only middleware (method ALL) ran. */
 function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string {
