@@ -80,9 +80,13 @@ for (const runtime of ["node", "bun", "deno"] as const) {
 test("unpatched postgres.js 3.4.9 (the patch reversed on a copy) crashes on the same reproduction", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fediflow-unpatched-"));
   try {
-    cpSync(join(root, "node_modules", "postgres"), join(dir, "node_modules", "postgres"), { recursive: true });
+    cpSync(join(root, "node_modules", "postgres"), join(dir, "node_modules", "postgres"), {
+      recursive: true,
+    });
     // The patch file's paths are a/node_modules/postgres/…: -p1 inside the copy's parent directory.
-    await run("patch", ["-R", "-p1", "-s", "-i", join(root, "patches", "postgres+3.4.9.patch")], { cwd: dir });
+    await run("patch", ["-R", "-p1", "-s", "-i", join(root, "patches", "postgres+3.4.9.patch")], {
+      cwd: dir,
+    });
     const { code, stderr } = await reproduce("node", {
       POSTGRES_MODULE: join(dir, "node_modules", "postgres", "src", "index.js"),
     });

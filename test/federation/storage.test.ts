@@ -21,6 +21,7 @@ before(async () => {
     url: database.env.DATABASE_URL,
     poolMax: database.env.DATABASE_URL ? 4 : 1,
     dataDir: database.env.DATA_DIR ?? "./data",
+    queryTimeoutMs: 5000,
   });
   await migrate(db.sql);
 });

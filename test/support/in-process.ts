@@ -25,7 +25,12 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const service = await createService(config);
-  const server = await startServer(service.app.fetch, { port: config.port, host: config.host });
+  const server = await startServer(service.app.fetch, {
+    port: config.port,
+    host: config.host,
+    headersTimeoutMs: config.http.headersTimeoutMs,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+  });
   service.lifecycle.ready = true;
   return {
     url: `http://127.0.0.1:${server.port}`,
