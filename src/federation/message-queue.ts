@@ -168,7 +168,8 @@ export class PostgresMessageQueue implements MessageQueue {
         else if (claimed === 0) await this.#sleep(this.#interval());
       }
     } finally {
-      this.#stopRenewal();
+      // Tasks still running keep their leases until they end or drain() releases them.
+      if (this.#inflight.size === 0) this.#stopRenewal();
       signal?.removeEventListener("abort", onAbort);
       await this.#unlisten?.().catch(() => {});
       this.#unlisten = undefined;
@@ -191,6 +192,7 @@ export class PostgresMessageQueue implements MessageQueue {
       }),
     ]);
     clearTimeout(timer);
+    this.#stopRenewal();
     const unfinished = [...this.#inflight.keys()];
     if (unfinished.length > 0) {
       await quiet(
