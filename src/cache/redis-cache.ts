@@ -22,7 +22,8 @@ export function createRedisCache(url: string, commandTimeoutMs: number, logger: 
     commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: commandTimeoutMs,
-      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000),
+      // Capped at 1 s: Redis back after an outage is used within a second, not after a 5 s back-off.
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
     },
   });
   // A dead Redis emits an error per reconnect attempt; identical lines are collapsed by the log sink.
