@@ -6,11 +6,11 @@
  * never a 500 or a connection reset, and the same service processes before and after.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { pollUntil } from "../support/processes.ts";
 import { Deployment } from "./support/deployment.ts";
 import { type FaultReport, underLoad } from "./support/scenario.ts";
-import { PostgresCluster, RedisServer } from "./support/servers.ts";
+import { ownServers } from "./support/servers.ts";
 
 /** The service's bounds in these tests (settings under test), and the slack a loaded 2-core machine needs. */
 const DATABASE_QUERY_TIMEOUT_MS = 2000;
@@ -21,19 +21,12 @@ const ENV = {
   REDIS_COMMAND_TIMEOUT_MS: String(REDIS_COMMAND_TIMEOUT_MS),
 };
 
-let cluster: PostgresCluster;
-let redis: RedisServer;
-before(async () => {
-  [cluster, redis] = await Promise.all([PostgresCluster.create(), RedisServer.create()]);
-});
-after(async () => {
-  await Promise.allSettled([cluster?.destroy(), redis?.destroy()]);
-});
+const servers = ownServers();
 
 async function withDeployment<T>(name: string, work: (deployment: Deployment) => Promise<T>): Promise<T> {
   const deployment = await Deployment.start({
-    clusterUrl: cluster.url,
-    redisUrl: redis.url,
+    clusterUrl: servers.cluster.url,
+    redisUrl: servers.redis.url,
     name,
     webs: 2,
     env: ENV,
@@ -73,7 +66,7 @@ const DATABASE_BOUND_MS = 2 * DATABASE_QUERY_TIMEOUT_MS + SLACK_MS;
 test("PostgreSQL restarted (pg_ctl restart -m fast) under writes: 503 database_unavailable, nothing lost, same processes", async () => {
   await withDeployment("pgrestart", async (deployment) => {
     const { report } = await underLoad("postgres-restart", deployment, async () => {
-      await cluster.restartFast();
+      await servers.cluster.restartFast();
       return performance.now();
     });
     assertSurvived(report, "database_unavailable", DATABASE_BOUND_MS);
@@ -83,9 +76,9 @@ test("PostgreSQL restarted (pg_ctl restart -m fast) under writes: 503 database_u
 test("PostgreSQL postmaster SIGKILLed under writes and started again: 503 database_unavailable, nothing lost, same processes", async () => {
   await withDeployment("pgkill", async (deployment) => {
     const { report } = await underLoad("postgres-sigkill", deployment, async () => {
-      cluster.killPostmaster();
+      servers.cluster.killPostmaster();
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      await cluster.start();
+      await servers.cluster.start();
       return performance.now();
     });
     assertSurvived(report, "database_unavailable", DATABASE_BOUND_MS);
@@ -98,9 +91,9 @@ const REDIS_BOUND_MS = 2 * REDIS_COMMAND_TIMEOUT_MS + SLACK_MS;
 test("Redis stopped for 5 s under writes: 503 session_store_unavailable, sessions intact afterwards", async () => {
   await withDeployment("redisstop", async (deployment) => {
     const { report } = await underLoad("redis-stopped", deployment, async () => {
-      await redis.stop();
+      await servers.redis.stop();
       await new Promise((resolve) => setTimeout(resolve, 5000));
-      await redis.start();
+      await servers.redis.start();
       return performance.now();
     });
     assertSurvived(report, "session_store_unavailable", REDIS_BOUND_MS);
@@ -112,7 +105,7 @@ test("Redis frozen (SIGSTOP) for 10 s under writes: 503 session_store_unavailabl
   await withDeployment("redisfreeze", async (deployment) => {
     let healthDuringFreeze: { status: number; tookMs: number; redis?: unknown } | undefined;
     const { report } = await underLoad("redis-frozen", deployment, async () => {
-      redis.freeze();
+      servers.redis.freeze();
       try {
         await new Promise((resolve) => setTimeout(resolve, 3000));
         const started = performance.now();
@@ -125,7 +118,7 @@ test("Redis frozen (SIGSTOP) for 10 s under writes: 503 session_store_unavailabl
         };
         await new Promise((resolve) => setTimeout(resolve, 7000));
       } finally {
-        redis.thaw();
+        servers.redis.thaw();
       }
       return performance.now();
     });
@@ -146,8 +139,8 @@ test("Redis frozen (SIGSTOP) for 10 s under writes: 503 session_store_unavailabl
 test("sessions survive a Redis restart: a token issued before is still valid after", async () => {
   await withDeployment("redissession", async (deployment) => {
     const school = await deployment.createSchool("f-session");
-    await redis.stop();
-    await redis.start();
+    await servers.redis.stop();
+    await servers.redis.start();
     const courses = await pollUntil(
       async () => {
         const response = await school.instructor.get("/courses");

@@ -8,25 +8,18 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { Runtime } from "../support/spawn.ts";
 import { Deployment } from "./support/deployment.ts";
 import { auditWrites, statusCounts, WriteLoad } from "./support/load.ts";
 import { CLIENTS } from "./support/scenario.ts";
-import { PostgresCluster, RedisServer } from "./support/servers.ts";
+import { ownServers } from "./support/servers.ts";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DRAIN_DELAY_MS = 1000;
 const HEADERS_TIMEOUT_MS = 2000;
 
-let cluster: PostgresCluster;
-let redis: RedisServer;
-before(async () => {
-  [cluster, redis] = await Promise.all([PostgresCluster.create(), RedisServer.create()]);
-});
-after(async () => {
-  await Promise.allSettled([cluster?.destroy(), redis?.destroy()]);
-});
+const servers = ownServers();
 
 /** A raw HTTP/1.1 connection, to hold a request half-sent or a connection idle. */
 async function rawConnection(
@@ -46,8 +39,8 @@ async function rawConnection(
 for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
   test(`SIGTERM under load on ${runtime}: Connection: close, idle connections closed, in-flight requests finish, nothing unanswered`, async () => {
     const deployment = await Deployment.start({
-      clusterUrl: cluster.url,
-      redisUrl: redis.url,
+      clusterUrl: servers.cluster.url,
+      redisUrl: servers.redis.url,
       name: `sigterm_${runtime}`,
       webs: 1,
       runtime,
@@ -157,8 +150,8 @@ for (const runtime of ["node", "bun", "deno"] as Runtime[]) {
 
 test("a client sending its headers one byte a second is disconnected by the header timeout", async () => {
   const deployment = await Deployment.start({
-    clusterUrl: cluster.url,
-    redisUrl: redis.url,
+    clusterUrl: servers.cluster.url,
+    redisUrl: servers.redis.url,
     name: "slowheaders",
     webs: 1,
     env: { HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) },

@@ -9,12 +9,12 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import postgres from "postgres";
 import { expectStatus } from "../support/api.ts";
 import { pollUntil } from "../support/processes.ts";
 import { Deployment } from "./support/deployment.ts";
-import { PostgresCluster, RedisServer } from "./support/servers.ts";
+import { ownServers } from "./support/servers.ts";
 
 const HOSTS = 10;
 const FOLLOWERS_PER_HOST = 20;
@@ -29,8 +29,7 @@ interface Arrival {
   at: number;
 }
 
-let cluster: PostgresCluster;
-let redis: RedisServer;
+const servers = ownServers();
 const arrivals: Arrival[] = [];
 const inboxServers: Server[] = [];
 
@@ -54,20 +53,16 @@ async function startInboxServer(): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-before(async () => {
-  [cluster, redis] = await Promise.all([PostgresCluster.create(), RedisServer.create()]);
-});
 after(async () => {
   for (const server of inboxServers) server.closeAllConnections();
   await Promise.all(inboxServers.map((s) => new Promise((resolve) => s.close(resolve))));
-  await Promise.allSettled([cluster?.destroy(), redis?.destroy()]);
 });
 
 test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead leases come back, nothing lost, duplicates counted", async () => {
   const hosts = await Promise.all(Array.from({ length: HOSTS }, () => startInboxServer()));
   const deployment = await Deployment.start({
-    clusterUrl: cluster.url,
-    redisUrl: redis.url,
+    clusterUrl: servers.cluster.url,
+    redisUrl: servers.redis.url,
     name: "worker",
     webs: 2,
     worker: true,

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
 import { freePort, pollUntil } from "../../support/processes.ts";
 
@@ -211,4 +212,29 @@ export class RedisServer {
     await this.stop();
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A PostgreSQL cluster and a redis-server for the calling test file: started before its tests,
+ * destroyed after them (read the properties inside tests, not at import time).
+ */
+export function ownServers(): { readonly cluster: PostgresCluster; readonly redis: RedisServer } {
+  let cluster: PostgresCluster | undefined;
+  let redis: RedisServer | undefined;
+  before(async () => {
+    [cluster, redis] = await Promise.all([PostgresCluster.create(), RedisServer.create()]);
+  });
+  after(async () => {
+    await Promise.allSettled([cluster?.destroy(), redis?.destroy()]);
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error("the fault servers are not started yet");
+      return cluster;
+    },
+    get redis() {
+      if (!redis) throw new Error("the fault servers are not started yet");
+      return redis;
+    },
+  };
 }
