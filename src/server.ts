@@ -58,21 +58,25 @@ function withTimeout(work: Promise<void>, timeoutMs: number, onTimeout: () => vo
   ]).finally(() => clearTimeout(timer));
 }
 
-/** `fetch` whose responses say `Connection: close` once `draining()` is true (Bun and Deno servers). */
+/** Marks a response `Connection: close`; headers of some responses (Response.redirect) are immutable. */
+function withConnectionClose(response: Response): Response {
+  try {
+    response.headers.set("Connection", "close");
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    copy.headers.set("Connection", "close");
+    return copy;
+  }
+}
+
+/**
+ * `fetch` whose responses say `Connection: close` for requests that arrive once `draining()` is true
+ * (Bun and Deno servers; Node sets the header on its response object). No extra step before that.
+ */
 function closingWhenDraining(fetch: Fetch, draining: () => boolean): Fetch {
-  return async (request, env) => {
-    const response = await fetch(request, env);
-    if (!draining()) return response;
-    try {
-      response.headers.set("Connection", "close");
-      return response;
-    } catch {
-      // Headers of some responses (e.g. Response.redirect) are immutable: copy those.
-      const copy = new Response(response.body, response);
-      copy.headers.set("Connection", "close");
-      return copy;
-    }
-  };
+  return (request, env) =>
+    draining() ? Promise.resolve(fetch(request, env)).then(withConnectionClose) : fetch(request, env);
 }
 
 /**
