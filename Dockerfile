@@ -9,8 +9,13 @@ ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Lockfile install, production dependencies only; no install scripts are needed at run time.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# Lockfile install without install scripts, then the patches of patches/ (postgres.js: see the patch's
+# header) applied by patch-package, then everything but the production dependencies removed.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npx patch-package \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

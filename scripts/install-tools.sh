@@ -4,7 +4,7 @@
 # packages. Needs root and apt-get; otherwise it says what to install and the tests that need them fail.
 set -euo pipefail
 
-PACKAGES=(prometheus prometheus-alertmanager prometheus-postgres-exporter postgresql redis-server)
+PACKAGES=(prometheus prometheus-alertmanager prometheus-postgres-exporter postgresql redis-server patch)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -19,6 +19,7 @@ import { API_PREFIX, answerUnmatched, observeRequests } from "./platform/http/ap
 import type { PlatformEnv } from "./platform/http/context.ts";
 import { limitBody } from "./platform/http/middleware/body-limit.ts";
 import type { FaultInjector } from "./platform/http/middleware/faults.ts";
+import { retryAfterOn503 } from "./platform/http/middleware/retry-after.ts";
 import type { Logger } from "./platform/telemetry/logger.ts";
 import type { Metrics } from "./platform/telemetry/metrics.ts";
 import { metricsRoutes } from "./platform/telemetry/metrics-route.ts";
@@ -61,6 +62,7 @@ export interface AppServices {
 export function createApp(services: AppServices) {
   const { config, platform } = services;
   const app = new OpenAPIHono<PlatformEnv>();
+  app.use("*", retryAfterOn503());
   app.route("/", healthRoutes(platform.health, platform.lifecycle));
   if (config.metrics.enabled) app.route("/", metricsRoutes(platform.metrics));
 

@@ -24,6 +24,9 @@ for (const [variable, value] of [
   ["ADMIN_TOKEN", "short"],
   ["DATABASE_POOL_MAX", "0"],
   ["METRICS_ENABLED", "maybe"],
+  ["DATABASE_QUERY_TIMEOUT_MS", "0"],
+  ["HTTP_HEADERS_TIMEOUT_MS", "soon"],
+  ["HTTP_REQUEST_TIMEOUT_MS", "-1"],
 ] as const) {
   test(`${variable}=${value} is rejected with a message naming ${variable}`, () => {
     assert.throws(
@@ -32,3 +35,13 @@ for (const [variable, value] of [
     );
   });
 }
+
+test("bounds default to a few seconds, and a header timeout longer than the request timeout is rejected", () => {
+  const config = loadConfig({});
+  assert.equal(config.database.queryTimeoutMs, 5000);
+  assert.deepEqual(config.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+  assert.throws(
+    () => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "60000", HTTP_REQUEST_TIMEOUT_MS: "30000" }),
+    (error: unknown) => error instanceof ConfigError && error.message.includes("HTTP_HEADERS_TIMEOUT_MS"),
+  );
+});

@@ -34,7 +34,9 @@ const envSchema = z.object({
   FEDERATION_QUEUE_CONCURRENCY: int(1, 256).default(16),
   FEDERATION_QUEUE_PER_HOST: int(1, 256).default(4),
   FEDERATION_QUEUE_POLL_MS: int(10, 60_000).default(1000),
-  FEDERATION_QUEUE_LEASE_MS: int(1000, 3_600_000).default(60_000),
+  // Renewed by the running worker every third of it, so it only bounds how long a crashed worker's
+  // tasks stay invisible (was 60 s without renewal).
+  FEDERATION_QUEUE_LEASE_MS: int(1000, 3_600_000).default(15_000),
   FEDERATION_RETRY_BASE_MS: int(10, 3_600_000).default(5000),
   FEDERATION_RETRY_MAX_MS: int(100, 86_400_000).default(3_600_000),
   FEDERATION_MAX_ATTEMPTS: int(1, 100).default(15),
@@ -55,6 +57,13 @@ const envSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   FAULT_INJECTION: bool.default(false),
   SHUTDOWN_DRAIN_DELAY_MS: int(0, 120_000).default(0),
+  // Longest a request waits for one statement, the wait for a pool connection included; beyond it the
+  // request gets 503 database_unavailable. Without it, postgres.js' reconnect back-off held requests 10–21 s.
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 600_000).default(5000),
+  // Longest a client may take to send its request headers, and its whole request (Node's headersTimeout
+  // and requestTimeout): a client trickling bytes cannot hold a connection forever.
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -62,7 +71,7 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   port: number;
   host: string;
-  database: { url: string | undefined; poolMax: number; dataDir: string };
+  database: { url: string | undefined; poolMax: number; dataDir: string; queryTimeoutMs: number };
   redis: { url: string | undefined; commandTimeoutMs: number };
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   service: { name: string; version: string; environment: string };
@@ -82,6 +91,7 @@ export interface Config {
   shutdownDrainDelayMs: number;
   faultInjection: boolean;
   metrics: { enabled: boolean; maxTenants: number };
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
 }
 
 export interface FederationConfig {
@@ -116,6 +126,11 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? "is invalid"}`);
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      "Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)",
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -126,6 +141,7 @@ export function loadConfig(env: Env): Config {
       // clobbered: "portal does not exist"). One connection serializes them; PGlite is single-threaded anyway.
       poolMax: e.DATABASE_URL ? e.DATABASE_POOL_MAX : 1,
       dataDir: e.DATA_DIR,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     },
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
@@ -164,5 +180,6 @@ export function loadConfig(env: Env): Config {
     shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     faultInjection: e.FAULT_INJECTION,
     metrics: { enabled: e.METRICS_ENABLED, maxTenants: e.METRICS_MAX_TENANTS },
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
   };
 }

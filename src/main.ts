@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const stopLogging = await configureLogging(config);
   const logger = appLogger("main");
   const service = await createService(config);
-  const server = await startServer(service.app.fetch, { port: config.port, host: config.host });
+  const server = await startServer(service.app.fetch, {
+    port: config.port,
+    host: config.host,
+    headersTimeoutMs: config.http.headersTimeoutMs,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+  });
   const localHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   service.startFederation(`http://${localHost.includes(":") ? `[${localHost}]` : localHost}:${server.port}`);
   service.lifecycle.ready = true;
@@ -33,6 +38,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     service.lifecycle.shuttingDown = true;
+    // Kept-alive clients are told to go elsewhere at once, during the drain delay too.
+    server.drain();
     logger.info("Received {signal}: draining", { signal });
     if (config.shutdownDrainDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDrainDelayMs));
     await server.close(config.shutdownTimeoutMs);

@@ -1,9 +1,10 @@
 import { SendActivityError, UrlError, validatePublicUrl } from "@fedify/fedify";
+import { Counter } from "prom-client";
 import type { FederationConfig } from "../config.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import type { CircuitChange, InstanceHealth } from "./instances.ts";
-import type { FailureDecision, QueueTask, TaskPolicy } from "./message-queue.ts";
+import type { FailureDecision, QueuePolicy, QueueTask } from "./message-queue.ts";
 import { DeliveryTimeoutError, describeError } from "./message-queue.ts";
 
 /** Why a delivery attempt failed: a bounded set, used as the `reason` label. */
@@ -66,6 +67,8 @@ export function classifyFailure(error: unknown): Classified {
   return { reason: "error", hostFault: false, permanent: false };
 }
 
+const RECLAIMED_METRIC = "federation_queue_reclaimed_total";
+
 /** `https://www.w3.org/ns/activitystreams#Create` → `Create`; unknown values collapse to `other`. */
 export function shortType(type: unknown): string {
   if (typeof type !== "string") return "other";
@@ -83,8 +86,17 @@ export function createDeliveryPolicy(options: {
   instances: InstanceHealth;
   metrics: Metrics;
   logger: Logger;
-}): TaskPolicy {
+}): QueuePolicy {
   const { config, instances, metrics, logger } = options;
+  // At-least-once made visible: each reclaimed task may be a duplicate delivery (receivers deduplicate
+  // by activity id). Defined here, on the service's one registry, until metrics.ts takes it over.
+  const reclaimedTasks =
+    (metrics.registry.getSingleMetric(RECLAIMED_METRIC) as Counter | undefined) ??
+    new Counter({
+      name: RECLAIMED_METRIC,
+      help: "Federation tasks claimed again after the worker holding them stopped without finishing (each may be delivered twice)",
+      registers: [metrics.registry],
+    });
   const q = config.queue;
   const publicHosts = new Map<string, { ok: boolean; until: number }>();
 
@@ -119,6 +131,10 @@ export function createDeliveryPolicy(options: {
   }
 
   return {
+    reclaimed(count: number): void {
+      reclaimedTasks.inc(count);
+    },
+
     async before(task: QueueTask): Promise<string | undefined> {
       if (task.kind !== "outbox") return undefined;
       const message = task.message as {

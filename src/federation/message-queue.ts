@@ -20,6 +20,12 @@ import {
 } from "./queue-tasks.ts";
 
 export type { FailureDecision, QueueTask, QueueTuning, TaskPolicy };
+
+/**
+ * The delivery policy as the queue uses it: TaskPolicy, plus `reclaimed(count)` for tasks claimed after
+ * another worker's lease on them had expired (it stopped without finishing: each may be a duplicate).
+ */
+export type QueuePolicy = TaskPolicy & { reclaimed?(count: number): void };
 export { DeliveryTimeoutError, describeError };
 
 /** Lets Fedify callbacks (onOutboxError) report the error of the attempt that is running. */
@@ -34,8 +40,10 @@ const quiet = <T>(work: () => Promise<T>): Promise<T> =>
 
 /**
  * Fedify's MessageQueue on PostgreSQL (`federation_queue`) through postgres.js. Workers poll with
- * leases (`locked_until`): a task is deleted only after its handler finished, so a crash or restart
- * loses nothing (at-least-once; receivers deduplicate by activity id). The queue retries natively with
+ * leases (`locked_until`), renewed every third of the lease while the task runs: a task is deleted only
+ * after its handler finished, so a crash or restart loses nothing, and a crashed worker's tasks come
+ * back once their (short) lease expires (at-least-once; receivers deduplicate by activity id). A task
+ * claimed after its lease expired may have been delivered already: those reclaims are counted. The queue retries natively with
  * exponential back-off decided by the TaskPolicy, honours ordering keys (only the oldest task of a key
  * is claimable) and circuit breakers (tasks for a host whose circuit is open are held, one probe at a
  * time), and caps tasks per remote host. Wake-ups: in-process at once, LISTEN/NOTIFY on PostgreSQL
@@ -46,7 +54,7 @@ export class PostgresMessageQueue implements MessageQueue {
   readonly #sql: Sql;
   readonly #tuning: QueueTuning;
   readonly #logger: Logger;
-  #policy: TaskPolicy | undefined;
+  #policy: QueuePolicy | undefined;
   #woken = false;
   #resolveSleep: (() => void) | undefined;
   #fastUntil = 0;
@@ -55,6 +63,7 @@ export class PostgresMessageQueue implements MessageQueue {
   readonly #hostInflight = new Map<string, number>();
   #unlisten: (() => Promise<void>) | undefined;
   readonly #localHandlers = new Map<string, (message: Record<string, unknown>) => Promise<void>>();
+  #renewal: ReturnType<typeof setInterval> | undefined;
 
   readonly #notify: boolean;
 
@@ -71,7 +80,7 @@ export class PostgresMessageQueue implements MessageQueue {
     this.#localHandlers.set(kind, handler);
   }
 
-  setPolicy(policy: TaskPolicy): void {
+  setPolicy(policy: QueuePolicy): void {
     this.#policy = policy;
   }
 
@@ -132,6 +141,7 @@ export class PostgresMessageQueue implements MessageQueue {
     const signal = options?.signal;
     this.#stopping = false;
     await this.#subscribe();
+    this.#startRenewal();
     const onAbort = () => this.wake();
     let failures = 0;
     signal?.addEventListener("abort", onAbort);
@@ -158,6 +168,8 @@ export class PostgresMessageQueue implements MessageQueue {
         else if (claimed === 0) await this.#sleep(this.#interval());
       }
     } finally {
+      // Tasks still running keep their leases until they end or drain() releases them.
+      if (this.#inflight.size === 0) this.#stopRenewal();
       signal?.removeEventListener("abort", onAbort);
       await this.#unlisten?.().catch(() => {});
       this.#unlisten = undefined;
@@ -171,6 +183,7 @@ export class PostgresMessageQueue implements MessageQueue {
   async drain(timeoutMs: number): Promise<{ unfinished: number }> {
     this.#stopping = true;
     this.wake();
+    // Leases keep being renewed while running tasks finish; the unfinished ones are released below.
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.allSettled([...this.#inflight.values()]),
@@ -179,6 +192,7 @@ export class PostgresMessageQueue implements MessageQueue {
       }),
     ]);
     clearTimeout(timer);
+    this.#stopRenewal();
     const unfinished = [...this.#inflight.keys()];
     if (unfinished.length > 0) {
       await quiet(
@@ -205,6 +219,34 @@ export class PostgresMessageQueue implements MessageQueue {
     }
     this.#completed.ids.push(id);
     return this.#completed.done;
+  }
+
+  /**
+   * Extends the leases of the tasks this process runs, every third of the lease, so a lease can be short
+   * (a crashed worker's tasks return quickly) while a delivery may take longer than it. A task that
+   * ended in the meantime is not touched: it was deleted, or its retry cleared `locked_until`.
+   */
+  #startRenewal(): void {
+    this.#stopRenewal();
+    const every = Math.max(100, Math.floor(this.#tuning.leaseMs / 3));
+    this.#renewal = setInterval(() => {
+      const ids = [...this.#inflight.keys()];
+      if (ids.length === 0) return;
+      void quiet(
+        () => this.#sql`update federation_queue
+          set locked_until = now() + ${this.#tuning.leaseMs} * interval '1 millisecond'
+          where id = any(${ids}::bigint[]) and locked_until is not null`,
+      ).catch((error: unknown) =>
+        // Database unavailable: the lease may lapse and another worker take the task (a duplicate).
+        this.#logger.warn("Renewing federation task leases failed: {error}", { error }),
+      );
+    }, every);
+    this.#renewal.unref?.();
+  }
+
+  #stopRenewal(): void {
+    clearInterval(this.#renewal);
+    this.#renewal = undefined;
   }
 
   #interval(): number {
@@ -248,7 +290,9 @@ export class PostgresMessageQueue implements MessageQueue {
       // Candidates: due, unleased, head of their ordering key, host circuit closed or due for a probe;
       // at most `perHost` per host (one while the circuit is open), oldest first across hosts. Then
       // lease them atomically (the re-check in the UPDATE makes concurrent workers take distinct rows).
-      const rows = await this.#sql<(Omit<QueueTask, "probe"> & { circuit: string | null })[]>`
+      const rows = await this.#sql<
+        (Omit<QueueTask, "probe"> & { circuit: string | null; reclaimed: boolean })[]
+      >`
         with recursive hosts(host) as (
           -- Every distinct host with queued tasks, by a loose index scan (one probe per host), so a
           -- host with a huge backlog cannot push the others out of the candidate set.
@@ -257,29 +301,34 @@ export class PostgresMessageQueue implements MessageQueue {
           select (select q.host from federation_queue q where q.host > h.host order by q.host limit 1)
           from hosts h where h.host is not null
         ), due as (
+          -- Per host, its oldest due and unleased tasks that head their ordering key. Filtering the
+          -- heads before the limit matters: tasks queued behind a lease (a dead worker's, say) must
+          -- not fill the window and hide the host's independent tasks.
           select c.* from hosts h
           cross join lateral (
-            select q.id, q.host, q.kind, q.available_at, q.ordering_key from federation_queue q
+            select q.id, q.host, q.kind, q.available_at, q.locked_until from federation_queue q
             where q.host = h.host and q.available_at <= now()
               and (q.locked_until is null or q.locked_until < now())
+              and (q.ordering_key is null or not exists (
+                    select 1 from federation_queue o where o.ordering_key = q.ordering_key and o.id < q.id))
             order by q.available_at, q.id limit ${perHost * 4}
           ) c
           where h.host is not null and not (h.host = any(${saturated}::text[]))
           union all
-          (select q.id, q.host, q.kind, q.available_at, q.ordering_key from federation_queue q
+          (select q.id, q.host, q.kind, q.available_at, q.locked_until from federation_queue q
            where q.host is null and q.available_at <= now() and (q.locked_until is null or q.locked_until < now())
+             and (q.ordering_key is null or not exists (
+                   select 1 from federation_queue o where o.ordering_key = q.ordering_key and o.id < q.id))
            order by q.available_at, q.id limit ${limit * 4})
         ), candidates as (
-          select d.id, d.host, d.kind, d.available_at, i.circuit, coalesce(f.n, 0) as running,
+          select d.id, d.host, d.kind, d.available_at, d.locked_until, i.circuit, coalesce(f.n, 0) as running,
                  row_number() over (partition by coalesce(d.host, d.id::text) order by d.available_at, d.id) as rn
           from due d
           left join federation_instances i on i.host = d.host and d.kind = 'outbox'
           left join unnest(${busyHosts}::text[], ${busyCounts}::int[]) as f(host, n) on f.host = d.host
-          where (d.ordering_key is null or not exists (
-                  select 1 from federation_queue o where o.ordering_key = d.ordering_key and o.id < d.id))
-            and (i.host is null or i.circuit = 'closed' or i.next_attempt_at <= now())
+          where i.host is null or i.circuit = 'closed' or i.next_attempt_at <= now()
         ), picked as (
-          select id, circuit from candidates
+          select id, circuit, locked_until is not null as reclaimed from candidates
           where rn <= case when circuit = 'open' then 1 else ${perHost} end - running
           order by available_at, id limit ${limit}
         ), leased as (
@@ -287,9 +336,17 @@ export class PostgresMessageQueue implements MessageQueue {
           set locked_until = now() + ${this.#tuning.leaseMs} * interval '1 millisecond', attempts = q.attempts + 1
           from picked
           where q.id = picked.id and (q.locked_until is null or q.locked_until < now())
-          returning q.id, q.kind, q.host, q.message, q.attempts, q.created_at, picked.circuit
+          returning q.id, q.kind, q.host, q.message, q.attempts, q.created_at, picked.circuit, picked.reclaimed
         )
         select * from leased`;
+      const reclaimed = rows.filter((r) => r.reclaimed).length;
+      if (reclaimed > 0) {
+        this.#policy?.reclaimed?.(reclaimed);
+        this.#logger.warn(
+          "Reclaimed {reclaimed} federation tasks whose lease expired (their worker stopped without finishing them; each may be delivered twice)",
+          { reclaimed },
+        );
+      }
       // A probe per open circuit: push its next attempt so no other claim sends a second one meanwhile.
       const probed = [...new Set(rows.filter((r) => r.circuit === "open").map((r) => r.host))];
       if (probed.length > 0) {
@@ -297,7 +354,11 @@ export class PostgresMessageQueue implements MessageQueue {
           set next_attempt_at = now() + ${this.#tuning.leaseMs} * interval '1 millisecond'
           where host = any(${probed as string[]}::text[]) and circuit = 'open'`;
       }
-      return rows.map(({ circuit, ...r }) => ({ ...r, id: String(r.id), probe: circuit === "open" }));
+      return rows.map(({ circuit, reclaimed: _, ...r }) => ({
+        ...r,
+        id: String(r.id),
+        probe: circuit === "open",
+      }));
     });
   }
 

@@ -36,7 +36,8 @@ export function createDeliveryQueue(deps: {
       perHost: queue.perHost,
       pollMs: queue.pollMs,
       leaseMs: queue.leaseMs,
-      taskTimeoutMs: Math.min(30_000, Math.max(1000, Math.floor(queue.leaseMs / 2))),
+      // Leases are renewed while a task runs, so a delivery's own bound need not fit inside one lease.
+      taskTimeoutMs: 30_000,
     },
     deps.logger,
     deps.databaseKind === "postgresql",

@@ -4,7 +4,11 @@ import { loadConfig } from "../../src/config.ts";
 import { createDeliveryPolicy } from "../../src/federation/delivery.ts";
 import { createInstanceHealth } from "../../src/federation/instances.ts";
 import { PostgresKvStore } from "../../src/federation/kv-store.ts";
-import { PostgresMessageQueue, type TaskPolicy } from "../../src/federation/message-queue.ts";
+import {
+  PostgresMessageQueue,
+  type QueuePolicy,
+  type TaskPolicy,
+} from "../../src/federation/message-queue.ts";
 import { connectDatabase, type Database } from "../../src/platform/db/client.ts";
 import { migrate } from "../../src/platform/db/migrate.ts";
 import { appLogger } from "../../src/platform/telemetry/logger.ts";
@@ -21,6 +25,7 @@ before(async () => {
     url: database.env.DATABASE_URL,
     poolMax: database.env.DATABASE_URL ? 4 : 1,
     dataDir: database.env.DATA_DIR ?? "./data",
+    queryTimeoutMs: 5000,
   });
   await migrate(db.sql);
 });
@@ -201,5 +206,111 @@ test("one flooding host cannot starve another: tasks are claimed per host, at mo
     `quiet host served early (${handled.indexOf(-1)})`,
   );
   assert.ok(maxConcurrentFlood <= tuning.perHost, `per-host cap held (${maxConcurrentFlood})`);
+  await db.sql`delete from federation_queue`;
+});
+
+// A worker that dies (issue 14): a short lease, so renewals and expiries happen within a test.
+const leaseTuning = { concurrency: 4, perHost: 2, pollMs: 50, leaseMs: 600, taskTimeoutMs: 5000 };
+
+function recordingPolicy(reclaims: number[]): QueuePolicy {
+  return {
+    before: async () => undefined,
+    after: async () => undefined,
+    reclaimed: (count) => reclaims.push(count),
+  };
+}
+
+/** Runs the queue until `done` says so (bounded), then drains it. */
+async function runUntil(
+  queue: PostgresMessageQueue,
+  handler: (message: Record<string, unknown>) => Promise<void>,
+  done: () => boolean,
+): Promise<void> {
+  const abort = new AbortController();
+  const deadline = Date.now() + 15_000;
+  const check = setInterval(() => {
+    if (done() || Date.now() > deadline) abort.abort();
+  }, 20);
+  await queue.listen((message) => handler(message as Record<string, unknown>), { signal: abort.signal });
+  clearInterval(check);
+  await queue.drain(2000);
+}
+
+test("tasks behind a dead lease in their ordering key wait; the host's other tasks flow at once", async () => {
+  const queue = new PostgresMessageQueue(db.sql, leaseTuning, appLogger("test"), db.kind === "postgresql");
+  const reclaims: number[] = [];
+  queue.setPolicy(recordingPolicy(reclaims));
+  // More blocked tasks than the per-host window (perHost * 4 = 8) ahead of the independent ones.
+  await queue.enqueueMany(
+    Array.from({ length: 20 }, (_, n) => ({
+      type: "outbox",
+      inbox: `https://busy.example/inbox/${n}`,
+      key: "a",
+      n,
+    })),
+    { orderingKey: "lesson-a\nhttps://busy.example" },
+  );
+  for (let n = 0; n < 5; n++)
+    await queue.enqueue(
+      { type: "outbox", inbox: `https://busy.example/inbox/${n}`, key: `b${n}`, n },
+      { orderingKey: `lesson-b${n}\nhttps://busy.example` },
+    );
+  // A worker died holding the head of key "a": its lease is live for another minute.
+  await db.sql`update federation_queue set locked_until = now() + interval '1 minute', attempts = 1
+    where id = (select min(id) from federation_queue)`;
+  const handled: string[] = [];
+  await runUntil(
+    queue,
+    async (m) => {
+      handled.push(String(m.key));
+    },
+    () => handled.length >= 5,
+  );
+  assert.deepEqual(handled.sort(), ["b0", "b1", "b2", "b3", "b4"], "independent keys delivered, key a held");
+  const [left] = await db.sql<{ n: number }[]>`select count(*)::int as n from federation_queue`;
+  assert.equal(left?.n, 20, "the dead lease and the 19 tasks behind it wait");
+  assert.deepEqual(reclaims, [], "nothing reclaimed while the lease is live");
+
+  // The lease expires: the task is reclaimed (counted), then the rest of key a follows in order.
+  await db.sql`update federation_queue set locked_until = now() - interval '1 second' where locked_until is not null`;
+  const order: number[] = [];
+  await runUntil(
+    queue,
+    async (m) => {
+      order.push(Number(m.n));
+    },
+    () => order.length >= 20,
+  );
+  assert.deepEqual(
+    order,
+    Array.from({ length: 20 }, (_, n) => n),
+    "key a in order",
+  );
+  assert.deepEqual(reclaims, [1], "the expired lease was reported as reclaimed");
+  await db.sql`delete from federation_queue`;
+});
+
+test("a task running longer than its lease keeps it: the lease is renewed, no one else takes the task", async () => {
+  const queue = new PostgresMessageQueue(db.sql, leaseTuning, appLogger("test"), db.kind === "postgresql");
+  const other = new PostgresMessageQueue(db.sql, leaseTuning, appLogger("test"), db.kind === "postgresql");
+  const reclaims: number[] = [];
+  queue.setPolicy(recordingPolicy(reclaims));
+  other.setPolicy(recordingPolicy(reclaims));
+  await queue.enqueue({ type: "outbox", inbox: "https://slow.example/inbox", n: 1 });
+  let runs = 0;
+  const slow = async () => {
+    runs++;
+    // Three leases long.
+    await new Promise((resolve) => setTimeout(resolve, leaseTuning.leaseMs * 3));
+  };
+  let finished = false;
+  const handler = async () => {
+    await slow();
+    finished = true;
+  };
+  // Two workers polling all along: whichever takes the task, the other must never get it.
+  await Promise.all([runUntil(queue, handler, () => finished), runUntil(other, handler, () => finished)]);
+  assert.equal(runs, 1, "the task ran once");
+  assert.deepEqual(reclaims, [], "its lease never expired");
   await db.sql`delete from federation_queue`;
 });

@@ -304,7 +304,14 @@ describe("Dockerfile", () => {
   test("multi-stage, lockfile install of production dependencies, non-root, HEALTHCHECK on /livez at PORT", () => {
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, "multi-stage");
     assert.match(dockerfile, /COPY package\.json package-lock\.json/);
-    assert.match(dockerfile, /RUN npm ci --omit=dev/);
+    // The image gets the same patched dependencies as a development install (patches/, applied by
+    // patch-package), and then only the production ones.
+    assert.match(dockerfile, /^COPY patches \.\/patches$/m);
+    assert.match(
+      dockerfile,
+      /RUN npm ci --ignore-scripts[^\n]*\\\n\s*&& npx patch-package \\\n\s*&& npm prune --omit=dev/,
+    );
+    assert.match(read(".dockerignore"), /^!patches\/\*\*$/m);
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^EXPOSE 3000$/m);
     assert.match(dockerfile, /PORT=3000/);

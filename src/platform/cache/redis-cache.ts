@@ -14,7 +14,11 @@ const tracer = trace.getTracer("fediflow-redis");
 
 /**
  * Redis through node-redis. Commands fail fast instead of queueing while the connection is down
- * (`disableOfflineQueue`) and time out after `commandTimeoutMs`, so a Redis outage becomes a 503.
+ * (`disableOfflineQueue`), and every call is bounded by `commandTimeoutMs` here: node-redis' own
+ * command timeout only covers the time a command waits to be written, so against a hung Redis (SIGSTOP,
+ * a stalled host) a written command would wait forever. Redis answers one connection in order, so once
+ * a command has gone unanswered past the timeout, later ones cannot be answered sooner: they fail at
+ * once (not written, so nothing piles up) until a reply or a reconnect shows Redis is back.
  */
 export function createRedisCache(url: string, commandTimeoutMs: number, logger: Logger): Cache {
   const target = new URL(url);
@@ -24,17 +28,43 @@ export function createRedisCache(url: string, commandTimeoutMs: number, logger: 
     commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: commandTimeoutMs,
-      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000),
+      // Capped at 1 s: Redis back after an outage is used within a second, not after a 5 s back-off.
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
     },
   });
-  let lastErrorLog = 0;
+  // A dead Redis emits an error per reconnect attempt; identical lines are collapsed by the log sink.
   client.on("error", (error: Error) => {
-    // A dead Redis emits an error per reconnect attempt: log one line per 30 s.
-    if (Date.now() - lastErrorLog > 30_000) {
-      lastErrorLog = Date.now();
-      logger.warn("Redis connection error: {error}", { error: error.message });
-    }
+    logger.warn("Redis connection error: {error}", { error: error.message });
   });
+  /** Since when a written command has gone unanswered past the timeout (undefined: Redis answers). */
+  let stalledSince: number | undefined;
+  client.on("ready", () => {
+    stalledSince = undefined;
+  });
+
+  function bounded<T>(work: Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stalledSince ??= Date.now();
+        reject(new CacheUnavailableError(`Redis did not answer within ${commandTimeoutMs} ms`));
+      }, commandTimeoutMs);
+      // Any outcome, even after the timeout, shows the connection moves again.
+      const settle = () => {
+        clearTimeout(timer);
+        stalledSince = undefined;
+      };
+      work.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
+  }
   // Connecting happens in the background so start-up and /health work while Redis is down.
   client.connect().catch(() => {});
 
@@ -51,7 +81,11 @@ export function createRedisCache(url: string, commandTimeoutMs: number, logger: 
       async (span: Span) => {
         try {
           if (!client.isReady) throw new CacheUnavailableError("Redis is not connected");
-          return await run();
+          if (stalledSince !== undefined)
+            throw new CacheUnavailableError(
+              `Redis has not answered a command for over ${commandTimeoutMs} ms`,
+            );
+          return await bounded(run());
         } catch (error) {
           const err = recordFailure(span, error);
           throw error instanceof CacheUnavailableError

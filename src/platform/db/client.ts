@@ -26,6 +26,13 @@ const utcTimestamp = {
   parse: (value: string) => `${value.replace(" ", "T").replace(/\+00$/, "")}Z`,
 };
 
+/**
+ * Seconds before a closed connection reconnects, after `retries` failed attempts (shared by the pool).
+ * postgres.js' default grows to 10–20 s, so the pool stayed asleep long after PostgreSQL was back;
+ * capped at half a second, a pool of 10 tries at most 20 times a second while the server is down.
+ */
+const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 0.5);
+
 /** Connects to DATABASE_URL, or to an embedded PGlite server when it is unset. */
 export async function connectDatabase(config: Config["database"]): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
@@ -40,6 +47,7 @@ export async function connectDatabase(config: Config["database"]): Promise<Datab
     onnotice: () => {},
     connect_timeout: 10,
     idle_timeout: 60,
+    backoff: reconnectBackoff,
     // Spans and logs carry the statement text; connection parameters never leave this module.
     connection: { application_name: "fediflow-api", TimeZone: "UTC" },
     types: { timestamptz: utcTimestamp },
@@ -53,6 +61,7 @@ export async function connectDatabase(config: Config["database"]): Promise<Datab
       serverPort: Number(parsed.port || 5432),
     },
     usage,
+    config.queryTimeoutMs,
   );
   return {
     sql,

@@ -15,6 +15,7 @@ before(async () => {
     url: database.env.DATABASE_URL,
     poolMax: 2,
     dataDir: database.env.DATA_DIR ?? "./data",
+    queryTimeoutMs: 5000,
   });
   await db.sql`create table items (id uuid primary key, odd boolean not null)`;
   for (let i = 0; i < 7; i++) ids.push(uuidv7(Date.now() + i));

@@ -20,6 +20,7 @@ async function connect(): Promise<Database> {
     url: database.env.DATABASE_URL,
     poolMax: 3,
     dataDir: database.env.DATA_DIR ?? "./data",
+    queryTimeoutMs: 5000,
   });
   opened.push(db);
   return db;

@@ -13,6 +13,7 @@ import {
   DB_SYSTEM_NAME_VALUE_POSTGRESQL,
 } from "../telemetry/attributes.ts";
 import { recordFailure } from "../telemetry/spans.ts";
+import { DatabaseTimeoutError } from "./unavailable.ts";
 
 /** Counts statements in flight so the pool gauges can report active and waiting clients. */
 export interface PoolUsage {
@@ -65,11 +66,24 @@ function isTemplateCall(args: unknown[]): args is [TemplateStringsArray, ...unkn
 }
 
 /**
+ * Where a handle runs its statements: the pool (a statement may wait for a connection), a transaction
+ * (on the connection it holds), or a reserved connection (explicitly pinned work such as migrations
+ * under an advisory lock, which may legitimately run long: not bounded).
+ */
+type Scope = "pool" | "transaction" | "reserved";
+
+/**
  * Wraps a postgres.js client once so that every executed statement becomes an OpenTelemetry client span
  * with semantic-convention `db.*` attributes (postgres.js has no auto-instrumentation). Queries are lazy in
  * postgres.js: a fragment that is only interpolated into another query is never awaited and gets no span.
+ *
+ * With `timeoutMs`, a statement of the pool or of a transaction, and the wait of `begin` for its
+ * connection, rejects with DatabaseTimeoutError after that many ms: during an outage postgres.js keeps
+ * queries queued across its reconnect back-off, and a request must not wait that long. A pool statement
+ * that was never sent is withdrawn from the queue, so a request answered 503 never writes later; one
+ * already sent is left to finish or fail (a transaction then rolls back, as its callback rejected).
  */
-export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sql {
+export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, timeoutMs?: number): Sql {
   const baseAttributes = {
     [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
     [ATTR_DB_NAMESPACE]: target.namespace,
@@ -77,8 +91,9 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
     [ATTR_SERVER_PORT]: target.serverPort,
   };
 
-  function instrument<Q extends PromiseLike<unknown>>(query: Q, info: StatementInfo): Q {
+  function instrument<Q extends PromiseLike<unknown>>(query: Q, info: StatementInfo, scope: Scope): Q {
     const execute = query.then.bind(query);
+    const bound = scope === "reserved" ? undefined : timeoutMs;
     let outcome: Promise<unknown> | undefined;
     const run = (): Promise<unknown> => {
       const span: Span = tracer.startSpan(
@@ -96,8 +111,29 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
       );
       usage.inFlight++;
       return new Promise((resolve, reject) => {
+        let settled = false;
+        const timer =
+          bound === undefined
+            ? undefined
+            : setTimeout(() => {
+                if (settled) return;
+                settled = true;
+                usage.inFlight--;
+                // Still waiting for a connection (never handed to one): cancelling only removes it from
+                // the pool's queue. Transaction statements are not cancelled: that would strand the
+                // transaction's own queue; the transaction rolls back when its callback rejects.
+                if (scope === "pool" && !(query as { state?: unknown }).state)
+                  (query as unknown as { cancel(): void }).cancel();
+                const error = new DatabaseTimeoutError(bound);
+                recordFailure(span, error);
+                span.end();
+                reject(error);
+              }, bound);
         execute(
           (rows) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
             usage.inFlight--;
             // The text postgres.js really sent: fragments and sql.unsafe() parts are expanded in it,
             // values are still $n parameters.
@@ -109,6 +145,9 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
             resolve(rows);
           },
           (error: unknown) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
             usage.inFlight--;
             const code = (error as { code?: unknown }).code;
             if (typeof code === "string") span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, code);
@@ -130,26 +169,66 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
     return query;
   }
 
-  function wrap(client: Sql): Sql {
+  /**
+   * `begin` bounded: the wait for its connection rejects after `timeoutMs`; a transaction that gets its
+   * connection after the caller gave up rolls back at once instead of running.
+   */
+  function boundedBegin(
+    begin: (...args: unknown[]) => Promise<unknown>,
+    args: unknown[],
+    callback: (tx: Sql) => unknown,
+  ): Promise<unknown> {
+    if (timeoutMs === undefined) return begin(...args, (tx: Sql) => callback(wrap(tx, "transaction")));
+    let started = false;
+    let abandoned = false;
+    const transaction = begin(...args, (tx: Sql) => {
+      if (abandoned) throw new DatabaseTimeoutError(timeoutMs);
+      started = true;
+      return callback(wrap(tx, "transaction"));
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (started) return;
+        abandoned = true;
+        reject(new DatabaseTimeoutError(timeoutMs));
+      }, timeoutMs);
+      transaction.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  function wrap(client: Sql, scope: Scope): Sql {
     return new Proxy(client, {
       apply(fn, thisArg, args: unknown[]) {
         const result = Reflect.apply(fn, thisArg, args);
-        return isTemplateCall(args) ? instrument(result, statementOf(args[0])) : result;
+        return isTemplateCall(args) ? instrument(result, statementOf(args[0]), scope) : result;
       },
       get(fn, property, receiver) {
         const value = Reflect.get(fn, property, receiver);
         switch (property) {
           case "unsafe":
             return (text: string, ...rest: unknown[]) =>
-              instrument(value.call(fn, text, ...rest), describeStatement(text));
+              instrument(value.call(fn, text, ...rest), describeStatement(text), scope);
           case "begin":
+            return (...args: unknown[]) => {
+              const callback = args.pop() as (tx: Sql) => unknown;
+              return boundedBegin((...all: unknown[]) => value.call(fn, ...all), args, callback);
+            };
           case "savepoint":
             return (...args: unknown[]) => {
               const callback = args.pop() as (tx: Sql) => unknown;
-              return value.call(fn, ...args, (tx: Sql) => callback(wrap(tx)));
+              return value.call(fn, ...args, (tx: Sql) => callback(wrap(tx, scope)));
             };
           case "reserve":
-            return async () => wrap(await value.call(fn));
+            return async () => wrap(await value.call(fn), "reserved");
           default:
             return value;
         }
@@ -157,5 +236,5 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage): Sq
     });
   }
 
-  return wrap(sql);
+  return wrap(sql, "pool");
 }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { CacheUnavailableError } from "../cache/cache.ts";
+import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { PlatformEnv } from "./context.ts";
 
 /**
@@ -50,6 +51,8 @@ const HTTP_EXCEPTION_CODES: Record<number, string> = {
 
 /** PostgreSQL error classes a client can cause (SQLSTATE), and how they answer. */
 function fromDatabase(error: { code?: unknown; constraint_name?: unknown }): ApiError | undefined {
+  if (isDatabaseUnavailable(error))
+    return new ApiError(503, "database_unavailable", "The database is unavailable; retry later");
   switch (error.code) {
     case "23505":
       return new ApiError(
@@ -63,14 +66,6 @@ function fromDatabase(error: { code?: unknown; constraint_name?: unknown }): Api
     case "22001":
     case "22003":
       return new ApiError(400, "bad_request", "A value has the wrong form or size");
-    case "ECONNREFUSED":
-    case "CONNECT_TIMEOUT":
-    case "CONNECTION_CLOSED":
-    case "CONNECTION_ENDED":
-    case "CONNECTION_DESTROYED":
-    case "57P01":
-    case "53300":
-      return new ApiError(503, "database_unavailable", "The database is unavailable; retry later");
     default:
       return undefined;
   }

@@ -13,6 +13,7 @@ import {
 import { redactByField } from "@logtape/redaction";
 import { type AnyValue, context, logs, SeverityNumber, trace } from "@opentelemetry/api";
 import type { Config } from "../../config.ts";
+import { throttleRepeats } from "./log-throttle.ts";
 import { SECRET_NAME } from "./redaction.ts";
 
 export type { Logger };
@@ -86,9 +87,13 @@ function jsonLine(service: Config["service"]) {
     })}\n`;
 }
 
+/** Identical warning/error lines within this window are written once (see log-throttle.ts). */
+const REPEAT_WINDOW_MS = 10_000;
+
 /**
  * Configures LogTape once: JSON lines on stdout written in the background (a log call never waits for
- * I/O), OTLP log records through the SDK, secrets redacted before either sees the record.
+ * I/O), OTLP log records through the SDK, secrets redacted before either sees the record, and repeated
+ * identical warnings (one per request during an outage) collapsed.
  */
 export async function configureLogging(
   config: Pick<Config, "logLevel" | "service">,
@@ -98,7 +103,10 @@ export async function configureLogging(
     nonBlocking: { bufferSize: 1000, flushInterval: 50 },
     closeStream: false,
   });
-  const main = redactByField(withTraceContext([stdout, otelSink()]), [SECRET_NAME]);
+  const main = throttleRepeats(
+    redactByField(withTraceContext([stdout, otelSink()]), [SECRET_NAME]),
+    REPEAT_WINDOW_MS,
+  );
   await configure({
     reset: true,
     contextLocalStorage: new AsyncLocalStorage(),
