@@ -55,6 +55,9 @@ const envSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   FAULT_INJECTION: bool.default(false),
   SHUTDOWN_DRAIN_DELAY_MS: int(0, 120_000).default(0),
+  // Alertmanager's webhook: max_alerts (50 in alertmanager/alertmanager.yml) times the largest alert.
+  // 16 MiB leaves 320 KiB per alert; the shipped rules' alerts are under 2 KiB.
+  ALERT_WEBHOOK_BODY_LIMIT_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -83,6 +86,11 @@ export interface Config {
   shutdownDrainDelayMs: number;
   faultInjection: boolean;
   metrics: { enabled: boolean; maxTenants: number };
+  /**
+   * Body limit of POST /api/v1/ops/alerts. Above it the webhook answers 503 (Alertmanager retries only
+   * 5xx; a 413 would drop the notification silently).
+   */
+  alertWebhookBodyLimitBytes: number;
 }
 
 export interface FederationConfig {
@@ -166,5 +174,6 @@ export function loadConfig(env: Env): Config {
     shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     faultInjection: e.FAULT_INJECTION,
     metrics: { enabled: e.METRICS_ENABLED, maxTenants: e.METRICS_MAX_TENANTS },
+    alertWebhookBodyLimitBytes: e.ALERT_WEBHOOK_BODY_LIMIT_BYTES,
   };
 }

@@ -6,16 +6,15 @@ import fc from "fast-check";
 import { Hono } from "hono";
 import postgres from "postgres";
 import { clientErrorFromDatabase } from "../../src/db/sqlstate.ts";
-import { allowIndex } from "../../src/http/allow.ts";
-import { CURSOR_PATTERN, decodeCursor, encodeCursor } from "../../src/http/cursor.ts";
 import {
-  boundedString,
   codePointLength,
   isStorableText,
   NON_BLANK_PATTERN,
   replaceUnstorableDeep,
-  storedText,
-} from "../../src/http/text.ts";
+} from "../../src/db/text.ts";
+import { allowIndex } from "../../src/http/allow.ts";
+import { CURSOR_PATTERN, decodeCursor, encodeCursor } from "../../src/http/cursor.ts";
+import { boundedString, storedText } from "../../src/http/text.ts";
 import { uuidv7 } from "../../src/ids.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
