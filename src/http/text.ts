@@ -37,15 +37,3 @@ export function storedText(rule: TextRule) {
     .refine((value) => codePointLength(value) <= rule.max, `must have at most ${rule.max} characters`)
     .openapi({ minLength: min, maxLength: rule.max });
 }
-
-/**
- * A string that is never stored as text (a password that is hashed), bounded in code points like
- * {@link storedText} so the documented lengths hold.
- */
-export function boundedString(rule: { min: number; max: number }) {
-  return z
-    .string()
-    .refine((value) => codePointLength(value) >= rule.min, `must have at least ${rule.min} characters`)
-    .refine((value) => codePointLength(value) <= rule.max, `must have at most ${rule.max} characters`)
-    .openapi({ minLength: rule.min, maxLength: rule.max });
-}
