@@ -5,6 +5,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import fc from "fast-check";
 import { Hono } from "hono";
 import postgres from "postgres";
+import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
 import { clientErrorFromDatabase } from "../../src/db/sqlstate.ts";
 import {
   codePointLength,
@@ -16,12 +17,29 @@ import { allowIndex } from "../../src/http/allow.ts";
 import { CURSOR_PATTERN, decodeCursor, encodeCursor } from "../../src/http/cursor.ts";
 import { storedText } from "../../src/http/text.ts";
 import { uuidv7 } from "../../src/ids.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createTestDatabase } from "../support/database.ts";
 
-/** These checks ask the real PostgreSQL server (TEST_DATABASE_URL, started by scripts/test-services.sh). */
-function serverDatabase(database: TestDatabase): string {
-  assert.ok(database.env.DATABASE_URL, "TEST_DATABASE_URL must name the PostgreSQL server");
-  return database.env.DATABASE_URL;
+/**
+ * A PostgreSQL to ask: the server named by TEST_DATABASE_URL (a fresh database), else the embedded
+ * PGlite the service itself falls back to (the same SQLSTATEs).
+ */
+async function serverDatabase(): Promise<{ sql: postgres.Sql; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const embedded = database.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres(database.env.DATA_DIR as string, 1);
+  const sql = postgres(database.env.DATABASE_URL ?? (embedded?.url as string), {
+    max: 1,
+    onnotice: () => {},
+  });
+  return {
+    sql,
+    async close() {
+      await sql.end();
+      await embedded?.stop();
+      await database.drop();
+    },
+  };
 }
 
 test("storedText: U+0000, unpaired surrogates and blank text are refused; lengths count code points", () => {
@@ -103,8 +121,7 @@ test("replaceUnstorableDeep: every string, keys included, becomes storable; stor
 });
 
 test("replaceUnstorableDeep output is accepted by PostgreSQL's text and jsonb (the real server)", async () => {
-  const database = await createTestDatabase();
-  const sql = postgres(serverDatabase(database), { max: 1, onnotice: () => {} });
+  const { sql, close } = await serverDatabase();
   try {
     const nasty = { "k\u0000": ["\u0000", "\ud800", "x\udfff", "😀\u200f"] };
     await assert.rejects(sql`select ${sql.json(nasty)}::jsonb`, (error: { code?: string }) =>
@@ -117,8 +134,7 @@ test("replaceUnstorableDeep output is accepted by PostgreSQL's text and jsonb (t
     assert.deepEqual(row?.value, cleaned);
     assert.equal(row?.text, "a\uFFFDb\uFFFD");
   } finally {
-    await sql.end();
-    await database.drop();
+    await close();
   }
 });
 
@@ -141,8 +157,7 @@ test("cursors: every string matching the documented pattern decodes; issued curs
 });
 
 test("clientErrorFromDatabase: the whole of class 22 and class 23 are 4xx, from the real server", async () => {
-  const database = await createTestDatabase();
-  const sql = postgres(serverDatabase(database), { max: 1, onnotice: () => {} });
+  const { sql, close } = await serverDatabase();
   const cause = async (query: Promise<unknown>) => {
     try {
       await query;
@@ -172,8 +187,7 @@ test("clientErrorFromDatabase: the whole of class 22 and class 23 are 4xx, from 
       assert.equal(clientErrorFromDatabase(error)?.status, status, code);
     }
   } finally {
-    await sql.end();
-    await database.drop();
+    await close();
   }
   assert.equal(clientErrorFromDatabase({ code: "22ZZZ" })?.status, 422, "codes added later in class 22");
   for (const code of ["57P01", "53300", "42601", "ECONNREFUSED", undefined]) {
