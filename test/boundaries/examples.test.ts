@@ -11,7 +11,14 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { Api, expectStatus, type School } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
 import type { SpawnedServer } from "../support/spawn.ts";
-import { fetchDocument, type OpenApiDocument, serverBase, startBoundaryServer } from "./support.ts";
+import {
+  alert,
+  fetchDocument,
+  notification,
+  type OpenApiDocument,
+  serverBase,
+  startBoundaryServer,
+} from "./support.ts";
 
 let server: SpawnedServer;
 let school: School;
@@ -187,26 +194,10 @@ describe('3. {"title":"Intro\\u0000Biology"} at every entry point: never 500', (
 
   test("Alertmanager webhook: 200, the alert stored with U+FFFD in place of U+0000", async () => {
     const ops = new Api(server.url, { token: ADMIN_TOKEN });
-    const response = await ops.post<{ stored: number }>("/ops/alerts", {
-      version: "4",
-      groupKey: "{}",
-      status: "firing",
-      receiver: "web.hook",
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: "http://alertmanager:9093",
-      alerts: [
-        {
-          status: "firing",
-          labels: { alertname: "Nul", title: nul },
-          annotations: { summary: nul },
-          startsAt: "2026-11-25T10:00:00Z",
-          endsAt: "0001-01-01T00:00:00Z",
-          fingerprint: "00000000000000aa",
-        },
-      ],
-    });
+    const nulAlert = alert("00000000000000aa", "firing", "2026-11-25T10:00:00Z");
+    nulAlert.labels.title = nul;
+    nulAlert.annotations.summary = nul;
+    const response = await ops.post<{ stored: number }>("/ops/alerts", notification([nulAlert]));
     expectStatus(response, 200);
     assert.equal(response.body.stored, 1);
     const list = await ops.get<{ items: { labels: Record<string, string> }[] }>("/ops/alerts");
@@ -270,25 +261,10 @@ describe('3. {"title":"Intro\\u0000Biology"} at every entry point: never 500', (
 
 describe("4. SQLSTATE class 22 (data exception) is never a 500", () => {
   test("a year-0 startsAt (22008 datetime_field_overflow) in the webhook → 4xx", async () => {
-    const response = await new Api(server.url, { token: ADMIN_TOKEN }).post("/ops/alerts", {
-      version: "4",
-      groupKey: "{}",
-      status: "firing",
-      receiver: "web.hook",
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: "x",
-      alerts: [
-        {
-          status: "firing",
-          labels: {},
-          annotations: {},
-          startsAt: "0000-01-01T00:00:00Z",
-          fingerprint: "year0",
-        },
-      ],
-    });
+    const response = await new Api(server.url, { token: ADMIN_TOKEN }).post(
+      "/ops/alerts",
+      notification([alert("00000000000000ab", "firing", "0000-01-01T00:00:00Z")]),
+    );
     assert.ok(
       response.status >= 400 && response.status < 500,
       `${response.status} ${JSON.stringify(response.body)}`,

@@ -78,3 +78,48 @@ export function resolve(document: OpenApiDocument, schema: JsonSchema | undefine
   const name = schema.$ref.replace("#/components/schemas/", "");
   return resolve(document, document.components?.schemas?.[name]);
 }
+
+export type AlertStatus = "firing" | "resolved";
+
+export interface WebhookAlert {
+  status: AlertStatus;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+  fingerprint: string;
+}
+
+/** One alert as Alertmanager (webhook payload v4) renders it: a firing alert's endsAt is Go's zero time. */
+export function alert(
+  fingerprint: string,
+  status: AlertStatus,
+  startsAt: string,
+  endsAt = "2026-11-25T10:20:00Z",
+): WebhookAlert {
+  return {
+    status,
+    labels: { alertname: "HighErrorRate", severity: "critical", service: "fediflow-api", fp: fingerprint },
+    annotations: { summary: "High error rate detected", runbook_url: "https://runbooks.example/high-error" },
+    startsAt,
+    endsAt: status === "firing" ? "0001-01-01T00:00:00Z" : endsAt,
+    generatorURL: "http://prometheus:9090/graph?g0.expr=x",
+    fingerprint,
+  };
+}
+
+export function notification(alerts: WebhookAlert[]) {
+  return {
+    version: "4",
+    groupKey: '{}/{}:{alertname="HighErrorRate"}',
+    truncatedAlerts: 0,
+    status: alerts.some((a) => a.status === "firing") ? "firing" : "resolved",
+    receiver: "web.hook",
+    groupLabels: { alertname: "HighErrorRate" },
+    commonLabels: { alertname: "HighErrorRate" },
+    commonAnnotations: {},
+    externalURL: "http://alertmanager:9093",
+    alerts,
+  };
+}

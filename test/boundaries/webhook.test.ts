@@ -11,53 +11,9 @@ import fc from "fast-check";
 import { parse } from "yaml";
 import { Api, type ApiResponse, expectStatus } from "../support/api.ts";
 import { ADMIN_TOKEN, startTestService, type TestService } from "../support/in-process.ts";
+import { alert, notification, type AlertStatus as Status, type WebhookAlert } from "./support.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-type Status = "firing" | "resolved";
-
-interface WebhookAlert {
-  status: Status;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL: string;
-  fingerprint: string;
-}
-
-/** One alert as Alertmanager renders it: a firing alert's endsAt is Go's zero time. */
-function alert(
-  fingerprint: string,
-  status: Status,
-  startsAt: string,
-  endsAt = "2026-11-25T10:20:00Z",
-): WebhookAlert {
-  return {
-    status,
-    labels: { alertname: "HighErrorRate", severity: "critical", service: "fediflow-api", fp: fingerprint },
-    annotations: { summary: "High error rate detected", runbook_url: "https://runbooks.example/high-error" },
-    startsAt,
-    endsAt: status === "firing" ? "0001-01-01T00:00:00Z" : endsAt,
-    generatorURL: "http://prometheus:9090/graph?g0.expr=x",
-    fingerprint,
-  };
-}
-
-function notification(alerts: WebhookAlert[]) {
-  return {
-    version: "4",
-    groupKey: '{}/{}:{alertname="HighErrorRate"}',
-    truncatedAlerts: 0,
-    status: alerts.some((a) => a.status === "firing") ? "firing" : "resolved",
-    receiver: "web.hook",
-    groupLabels: { alertname: "HighErrorRate" },
-    commonLabels: { alertname: "HighErrorRate" },
-    commonAnnotations: {},
-    externalURL: "http://alertmanager:9093",
-    alerts,
-  };
-}
-
 interface Stored {
   fingerprint: string;
   status: Status;
