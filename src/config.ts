@@ -64,6 +64,9 @@ const envSchema = z.object({
   // and requestTimeout): a client trickling bytes cannot hold a connection forever.
   HTTP_HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+  // Alertmanager's webhook: max_alerts (50 in alertmanager/alertmanager.yml) times the largest alert.
+  // 16 MiB leaves 320 KiB per alert; the shipped rules' alerts are under 2 KiB.
+  ALERT_WEBHOOK_BODY_LIMIT_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -92,6 +95,11 @@ export interface Config {
   faultInjection: boolean;
   metrics: { enabled: boolean; maxTenants: number };
   http: { headersTimeoutMs: number; requestTimeoutMs: number };
+  /**
+   * Body limit of POST /api/v1/ops/alerts. Above it the webhook answers 503 (Alertmanager retries only
+   * 5xx; a 413 would drop the notification silently).
+   */
+  alertWebhookBodyLimitBytes: number;
 }
 
 export interface FederationConfig {
@@ -181,5 +189,6 @@ export function loadConfig(env: Env): Config {
     faultInjection: e.FAULT_INJECTION,
     metrics: { enabled: e.METRICS_ENABLED, maxTenants: e.METRICS_MAX_TENANTS },
     http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
+    alertWebhookBodyLimitBytes: e.ALERT_WEBHOOK_BODY_LIMIT_BYTES,
   };
 }

@@ -11,7 +11,16 @@ import {
   type Sink,
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
-import { type AnyValue, context, logs, SeverityNumber, trace } from "@opentelemetry/api";
+import {
+  type AnyValue,
+  context,
+  isSpanContextValid,
+  isValidSpanId,
+  isValidTraceId,
+  logs,
+  SeverityNumber,
+  trace,
+} from "@opentelemetry/api";
 import type { Config } from "../../config.ts";
 import { throttleRepeats } from "./log-throttle.ts";
 import { SECRET_NAME } from "./redaction.ts";
@@ -36,19 +45,60 @@ function renderMessage(parts: readonly unknown[]): string {
   return text;
 }
 
+/** What every log line written while serving one request carries, whoever writes it. */
+export interface RequestLogContext {
+  requestId: string;
+  userAgent?: string;
+}
+
+const requestScope = new AsyncLocalStorage<RequestLogContext>();
+
 /**
- * Adds the active span's ids while the record is still in the caller's context, then fans out. Disposing
- * it disposes the sinks, so the buffered stdout lines are flushed when logging is reset at shutdown.
+ * Runs `work` so that every log line written during it carries this request's `requestId`: the
+ * service's own lines and those of libraries that log through LogTape. Fedify wraps each request it
+ * handles in its own LogTape context with its own request id (`X-Request-Id`, else the traceparent's
+ * trace id, else a random `req_…`); the service's id replaces it, so one request has one id in every line.
+ */
+export function withRequestLogContext<T>(request: RequestLogContext, work: () => T): T {
+  return requestScope.run(request, work);
+}
+
+/**
+ * Adds the request's id and the active span's ids while the record is still in the caller's context,
+ * then fans out. An invalid span context (the all-zero ids of a no-op tracer: tracing off, W3C Trace
+ * Context §3.2.2.3) correlates nothing and is left out. Disposing the sink disposes its targets, so
+ * the buffered stdout lines are flushed when logging is reset at shutdown.
  */
 function withTraceContext(sinks: (Sink & Partial<AsyncDisposable>)[]): Sink & AsyncDisposable {
   const sink = (record: LogRecord) => {
+    const request = requestScope.getStore();
     const spanContext = trace.getActiveSpan()?.spanContext();
-    const enriched: LogRecord = spanContext
-      ? {
-          ...record,
-          properties: { ...record.properties, traceId: spanContext.traceId, spanId: spanContext.spanId },
-        }
-      : record;
+    const valid = spanContext && isSpanContextValid(spanContext) ? spanContext : undefined;
+    const { traceId, spanId } = record.properties;
+    // Libraries put ids in their own context too (Fedify does, all zeros when tracing is off).
+    const invalidIds =
+      (traceId !== undefined && !isValidTraceId(String(traceId))) ||
+      (spanId !== undefined && !isValidSpanId(String(spanId)));
+    if (!request && !valid && !invalidIds) {
+      for (const target of sinks) target(record);
+      return;
+    }
+    const properties: Record<string, unknown> = { ...record.properties };
+    if (invalidIds) {
+      delete properties.traceId;
+      delete properties.spanId;
+    }
+    if (request) {
+      properties.requestId = request.requestId;
+      if (request.userAgent !== undefined && properties.userAgent === undefined) {
+        properties.userAgent = request.userAgent;
+      }
+    }
+    if (valid) {
+      properties.traceId = valid.traceId;
+      properties.spanId = valid.spanId;
+    }
+    const enriched: LogRecord = { ...record, properties };
     for (const target of sinks) target(enriched);
   };
   return Object.assign(sink, {
