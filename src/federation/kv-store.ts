@@ -1,5 +1,6 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type { Sql } from "../platform/db/client.ts";
+import { replaceUnstorableDeep } from "../platform/db/text.ts";
 import { durationMs } from "./durations.ts";
 
 /**
@@ -60,7 +61,7 @@ export class PostgresKvStore implements KvStore {
     const ttl = options?.ttl ? durationMs(options.ttl) : undefined;
     await this.#sql`
       insert into federation_kv (key, value, expires_at)
-      values (${encodeKey(key)}, ${this.#sql.json(value as never)},
+      values (${encodeKey(key)}, ${this.#sql.json(storable(value))},
               ${ttl === undefined ? null : new Date(Date.now() + ttl)})
       on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at`;
   }
@@ -88,20 +89,20 @@ export class PostgresKvStore implements KvStore {
       // Absent or expired counts as "undefined": replace an expired row, never a live one.
       const rows = await this.#sql`
         insert into federation_kv (key, value, expires_at)
-        values (${k}, ${this.#sql.json(newValue as never)}, ${expiresAt})
+        values (${k}, ${this.#sql.json(storable(newValue))}, ${expiresAt})
         on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at
           where federation_kv.expires_at is not null and federation_kv.expires_at <= now()
         returning 1`;
       return rows.length === 1;
     }
-    const expected = this.#sql.json(expectedValue as never);
+    const expected = this.#sql.json(storable(expectedValue));
     if (newValue === undefined) {
       const rows = await this.#sql`
         delete from federation_kv where key = ${k} and value = ${expected}::jsonb and ${live} returning 1`;
       return rows.length === 1;
     }
     const rows = await this.#sql`
-      update federation_kv set value = ${this.#sql.json(newValue as never)}, expires_at = ${expiresAt}
+      update federation_kv set value = ${this.#sql.json(storable(newValue))}, expires_at = ${expiresAt}
       where key = ${k} and value = ${expected}::jsonb and ${live}
       returning 1`;
     return rows.length === 1;
@@ -130,5 +131,13 @@ export class PostgresKvStore implements KvStore {
 const HINT_TTL_MS = 60_000;
 
 function encodeKey(key: KvKey): string {
-  return JSON.stringify(key);
+  return JSON.stringify(replaceUnstorableDeep(key));
+}
+
+/**
+ * A value as jsonb can hold it. Fedify caches remote documents here (keys, actors, contexts): a machine
+ * feed, stored by the rule of platform/db/text.ts (U+0000 and unpaired surrogates become U+FFFD).
+ */
+function storable(value: unknown): never {
+  return replaceUnstorableDeep(value) as never;
 }

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { requireAdminToken } from "../platform/http/bearer.ts";
 import {
   bearerSecurity,
+  bodyErrors,
   commonErrors,
   errorResponse,
   jsonBody,
@@ -37,6 +38,7 @@ export function tenantRoutes(deps: {
         201: jsonResponse(z.object({ tenant: TenantSchema, admin: UserSchema }), "Created"),
         409: errorResponse("The slug or domain is taken"),
         ...commonErrors,
+        ...bodyErrors,
       },
     }),
     async (c) => {

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import {
   bearerSecurity,
+  bodyErrors,
   commonErrors,
   errorResponse,
   IdParams,
@@ -27,7 +28,7 @@ export function userRoutes(deps: { users: UserService; scoped: MiddlewareHandler
       summary: "Sign in: exchange username and password for a bearer token",
       middleware,
       request: jsonBody(Login),
-      responses: { 201: jsonResponse(SessionSchema, "Signed in"), ...commonErrors },
+      responses: { 201: jsonResponse(SessionSchema, "Signed in"), ...commonErrors, ...bodyErrors },
     }),
     async (c) => {
       const { username, password } = c.req.valid("json");
@@ -72,6 +73,7 @@ export function userRoutes(deps: { users: UserService; scoped: MiddlewareHandler
         201: jsonResponse(UserSchema, "Created"),
         409: errorResponse("Username or email taken"),
         ...commonErrors,
+        ...bodyErrors,
       },
     }),
     async (c) => c.json(serializeUser(await users.create(callerOf(c), c.req.valid("json"))), 201),

@@ -64,6 +64,11 @@ test("schemathesis: every check, every phase, 0 failures", { timeout: 30 * 60_00
       'include-path-regex = "^/(tenants|ops/)"',
       `headers = { Authorization = "Bearer ${ADMIN_TOKEN}" }`,
       "",
+      // No operation creates a local actor's remote followers; ask about one that exists (the instructor).
+      "[[operations]]",
+      'include-path = "/federation/actors/{id}/followers"',
+      `parameters = { "path.id" = "${school.ids.instructor}" }`,
+      "",
     ].join("\n"),
   );
   const args = [
