@@ -33,7 +33,11 @@ interface AlertmanagerConfig {
   route: Record<string, unknown>;
   receivers: {
     name: string;
-    webhook_configs?: { url: string; http_config: { authorization: { credentials_file: string } } }[];
+    webhook_configs?: {
+      url?: string;
+      url_file?: string;
+      http_config: { authorization: { credentials_file: string } };
+    }[];
   }[];
 }
 
@@ -52,6 +56,7 @@ function alertmanagerConfig(serviceUrl: string): string {
   Object.assign(config.route, { group_wait: "1s", group_interval: "2s" });
   for (const receiver of config.receivers) {
     for (const hook of receiver.webhook_configs ?? []) {
+      delete hook.url_file;
       hook.url =
         receiver.name === "web.hook"
           ? `${serviceUrl}/api/v1/ops/alerts`
