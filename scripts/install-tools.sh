@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs, when missing, the real programs the test suite runs (it never mocks them): Prometheus and
-# promtool, Alertmanager and amtool, postgres-exporter and PostgreSQL's server binaries — Debian
-# packages. Needs root and apt-get; otherwise it says what to install and the tests that need them fail.
+# Installs, when missing, the Debian packages the test suite runs for real: PostgreSQL's server binaries
+# and Redis. Needs root and apt-get; otherwise it says what to install and the tests that need them fail.
+#
+# Prometheus, promtool, Alertmanager, amtool, postgres-exporter, Jaeger, Sloth and the Collector are not
+# Debian packages here: they are built from the Go module proxy at exactly the versions the repository
+# pins (.env, otel-collector/builder-config.yaml) by scripts/go-tool-build.sh and
+# scripts/collector-build.sh, cached outside the repository (`npm run tools:build` builds them all).
 set -euo pipefail
 
-PACKAGES=(prometheus prometheus-alertmanager prometheus-postgres-exporter postgresql redis-server)
+PACKAGES=(postgresql redis-server)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -18,7 +22,3 @@ fi
 echo "installing Debian packages: ${missing[*]}" >&2
 apt-get update -qq >&2
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-# Packages may start their daemons where an init system runs; the tests start their own instances.
-for unit in prometheus prometheus-alertmanager prometheus-postgres-exporter prometheus-node-exporter; do
-  pkill -f "/usr/bin/${unit}( |$)" 2>/dev/null || true
-done
