@@ -5,7 +5,6 @@
 #
 #   scripts/go-tool-build.sh prometheus         prometheus, promtool      PROMETHEUS_IMAGE in .env
 #   scripts/go-tool-build.sh alertmanager       alertmanager, amtool      ALERTMANAGER_IMAGE in .env
-#   scripts/go-tool-build.sh postgres-exporter  postgres_exporter         POSTGRES_EXPORTER_IMAGE in .env
 #   scripts/go-tool-build.sh jaeger             jaeger (v2 all-in-one)    JAEGER_MODULE_VERSION in .env
 #   scripts/go-tool-build.sh sloth              sloth (SLO generator)     SLOTH_VERSION in .env
 #
@@ -54,13 +53,6 @@ case "$name" in
     binaries=(alertmanager amtool)
     ldflags="-X $common_version.Version=${version#v} -X $common_version.Revision=$version"
     ;;
-  postgres-exporter)
-    version="$(image_tag POSTGRES_EXPORTER_IMAGE)" # v0.18.1
-    module=github.com/prometheus-community/postgres_exporter
-    packages=(cmd/postgres_exporter)
-    binaries=(postgres_exporter)
-    ldflags="-X $common_version.Version=${version#v} -X $common_version.Revision=$version"
-    ;;
   jaeger)
     version="$(pin JAEGER_MODULE_VERSION)" # v1.76.0 = Jaeger v2.13.0
     module=github.com/jaegertracing/jaeger
@@ -76,7 +68,7 @@ case "$name" in
     ldflags="-X github.com/slok/sloth/internal/info.Version=$version"
     ;;
   *)
-    echo "usage: go-tool-build.sh prometheus|alertmanager|postgres-exporter|jaeger|sloth" >&2
+    echo "usage: go-tool-build.sh prometheus|alertmanager|jaeger|sloth" >&2
     exit 2
     ;;
 esac

@@ -29,11 +29,6 @@ describe("built programs report the versions .env pins", () => {
     assert.match(versionOf("amtool"), new RegExp(`^amtool, version ${release} `));
   });
 
-  test("postgres-exporter: POSTGRES_EXPORTER_IMAGE", () => {
-    const release = tag("POSTGRES_EXPORTER_IMAGE").replace(/^v/, "");
-    assert.match(versionOf("postgres_exporter"), new RegExp(`^postgres_exporter, version ${release} `));
-  });
-
   test("Sloth: SLOTH_VERSION", () => {
     assert.equal(versionOf("sloth", ["version"]).trim(), pinned("SLOTH_VERSION"));
   });

@@ -13,7 +13,6 @@ const BUILDS = {
   promtool: "prometheus",
   alertmanager: "alertmanager",
   amtool: "alertmanager",
-  postgres_exporter: "postgres-exporter",
   jaeger: "jaeger",
   sloth: "sloth",
 } as const;
