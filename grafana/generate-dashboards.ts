@@ -128,6 +128,35 @@ function burnRatePanel(sloth_: SlothRules, slos: Slos, slo: "availability" | "la
   };
 }
 
+/** A small stat panel of a ratio (the SLO row's). */
+function ratioStat(title: string, description: string, greenFrom: number[], targets: Target[]): PanelSpec {
+  const colors = ["orange", "green"].slice(-greenFrom.length);
+  return {
+    title,
+    description,
+    type: "stat",
+    unit: "percentunit",
+    w: 6,
+    h: 6,
+    thresholds: [
+      { value: null, color: "red" },
+      ...greenFrom.map((value, i) => ({ value, color: colors[i] as string })),
+    ],
+    targets,
+  };
+}
+
+/** The SLI of one SLO over the last day, green from its objective up. */
+function sliStat(slos: Slos, slo: "availability" | "latency", title: string, what: string): PanelSpec {
+  const { objective } = slos[slo];
+  return ratioStat(
+    title,
+    `${what}; objective ${pct(objective)}.`,
+    [objective],
+    [{ expr: `1 - slo:sli_error:ratio_rate1d{${sloth(slo)}}`, legendFormat: slo }],
+  );
+}
+
 /** Collector counters are spelled with _total by recent releases and without it by older ones. */
 function otelcolRate(name: string): string {
   return `rate(${name}_total{job="otel-collector"}${RATE}) or rate(${name}{job="otel-collector"}${RATE})`;
@@ -230,58 +259,29 @@ export function overviewDashboard(slos: Slos = loadSlos(), rules: SlothRules = s
     {
       title: "Service level objectives",
       panels: [
-        {
-          title: "Availability (1d)",
-          description: `Share of requests not answered 5xx over the last day; objective ${pct(slos.availability.objective)}.`,
-          type: "stat",
-          unit: "percentunit",
-          w: 6,
-          h: 6,
-          thresholds: [
-            { value: null, color: "red" },
-            { value: slos.availability.objective, color: "green" },
-          ],
-          targets: [
-            {
-              expr: `1 - slo:sli_error:ratio_rate1d{${sloth("availability")}}`,
-              legendFormat: "availability",
-            },
-          ],
-        },
-        {
-          title: `Requests under ${Number((slos.latency.thresholdSeconds * 1000).toPrecision(12))} ms (1d)`,
-          description: `Latency SLI over the last day; objective ${pct(slos.latency.objective)}.`,
-          type: "stat",
-          unit: "percentunit",
-          w: 6,
-          h: 6,
-          thresholds: [
-            { value: null, color: "red" },
-            { value: slos.latency.objective, color: "green" },
-          ],
-          targets: [
-            { expr: `1 - slo:sli_error:ratio_rate1d{${sloth("latency")}}`, legendFormat: "latency SLI" },
-          ],
-        },
-        {
-          title: "Error budget remaining (30d)",
-          description: "Share of each SLO's 30-day error budget not yet spent (Sloth's period recordings).",
-          type: "stat",
-          unit: "percentunit",
-          w: 6,
-          h: 6,
-          thresholds: [
-            { value: null, color: "red" },
-            { value: 0.25, color: "orange" },
-            { value: 0.5, color: "green" },
-          ],
-          targets: [
+        sliStat(
+          slos,
+          "availability",
+          "Availability (1d)",
+          "Share of requests not answered 5xx over the last day",
+        ),
+        sliStat(
+          slos,
+          "latency",
+          `Requests under ${Number((slos.latency.thresholdSeconds * 1000).toPrecision(12))} ms (1d)`,
+          "Latency SLI over the last day",
+        ),
+        ratioStat(
+          "Error budget remaining (30d)",
+          "Share of each SLO's 30-day error budget not yet spent (Sloth's period recordings).",
+          [0.25, 0.5],
+          [
             {
               expr: `slo:period_error_budget_remaining:ratio{sloth_service="${JOB}"}`,
               legendFormat: "{{sloth_slo}}",
             },
           ],
-        },
+        ),
         {
           title: "Firing alerts",
           description: "Alerts firing now, by name and severity (the Watchdog always fires).",

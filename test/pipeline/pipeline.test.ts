@@ -432,27 +432,33 @@ describe("pipeline", {
 
     // Both gateways got a share, and together exactly what the agent accepted (no span lost or doubled).
     const accepted = (c: Collector) =>
-      collectorMetric(c.telemetryUrl, "otelcol_receiver_accepted_spans_total", { receiver: "otlp" });
+      collectorMetric(c.telemetryUrl, "otelcol_receiver_accepted_spans", { receiver: "otlp" });
+    let seen = "";
     const perGateway = await pollUntil(
       async () => {
         const [fromAgent, ...counts] = await Promise.all([accepted(agent), ...gateways.map(accepted)]);
         const sum = counts.reduce((a, b) => a + b, 0);
+        seen = `agent ${fromAgent}, gateways ${counts.join(" + ")}`;
         return sum === fromAgent && counts.every((n) => n > 0) ? { fromAgent, counts } : undefined;
       },
-      { timeoutMs: WAIT, description: "the gateways' accepted spans to add up to the agent's" },
+      {
+        timeoutMs: WAIT,
+        description: "the gateways' accepted spans to add up to the agent's",
+        detail: () => `: last seen ${seen}`,
+      },
     );
     const decisions = await Promise.all(
       gateways.map(async (g) => ({
         sampled: await collectorMetric(
           g.telemetryUrl,
-          "otelcol_processor_tail_sampling_global_count_traces_sampled_total",
+          "otelcol_processor_tail_sampling_global_count_traces_sampled",
           {
             sampled: "true",
           },
         ),
         dropped: await collectorMetric(
           g.telemetryUrl,
-          "otelcol_processor_tail_sampling_global_count_traces_sampled_total",
+          "otelcol_processor_tail_sampling_global_count_traces_sampled",
           {
             sampled: "false",
           },
@@ -631,11 +637,12 @@ describe("pipeline", {
     timeout: 5 * 60_000,
   }, async () => {
     // Summed over both gateways: each queues the traces routed to it.
-    const onGateways = async (name: string, labels: Record<string, string>) =>
-      (await Promise.all(gateways.map((g) => collectorMetric(g.telemetryUrl, name, labels)))).reduce(
-        (a, b) => a + b,
-        0,
-      );
+    const onGateways = async (name: string, labels: Record<string, string>, absentIsZero = false) =>
+      (
+        await Promise.all(
+          gateways.map((g) => collectorMetric(g.telemetryUrl, name, labels, { absentIsZero })),
+        )
+      ).reduce((a, b) => a + b, 0);
     const queueSize = () => onGateways("otelcol_exporter_queue_size", { exporter: "otlp_grpc/jaeger" });
     const course = await school.instructor.post<{ id: string }>("/courses", {
       title: "Outage",
@@ -679,9 +686,11 @@ describe("pipeline", {
       .flatMap((g) => g.program.output().split("\n"))
       .filter((l) => /otlp_grpc\/jaeger/.test(l) && /retry/i.test(l));
     assert.ok(retries.length > 0, "the Collector logs its failed sends to Jaeger and retries them");
-    const failedBefore = await onGateways("otelcol_exporter_send_failed_spans_total", {
-      exporter: "otlp_grpc/jaeger",
-    });
+    const failedBefore = await onGateways(
+      "otelcol_exporter_send_failed_spans",
+      { exporter: "otlp_grpc/jaeger" },
+      true,
+    );
 
     await jaeger.start();
     const missing = await pollUntil(
@@ -705,9 +714,11 @@ describe("pipeline", {
       timeoutMs: WAIT,
       description: "the queue drained",
     });
-    const failedAfter = await onGateways("otelcol_exporter_send_failed_spans_total", {
-      exporter: "otlp_grpc/jaeger",
-    });
+    const failedAfter = await onGateways(
+      "otelcol_exporter_send_failed_spans",
+      { exporter: "otlp_grpc/jaeger" },
+      true,
+    );
     assert.equal(failedAfter, failedBefore, "no span given up");
     // The same, through Prometheus, which scrapes every Collector's own metrics.
     const seen = await pollUntil(

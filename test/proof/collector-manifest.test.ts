@@ -27,7 +27,7 @@ const TYPES: Record<string, string> = {
   debugexporter: "debug",
   elasticsearchexporter: "elasticsearch",
   prometheusremotewriteexporter: "prometheus_remote_write",
-  loadbalancingexporter: "loadbalancing",
+  loadbalancingexporter: "load_balancing",
   healthcheckextension: "health_check",
   pprofextension: "pprof",
   zpagesextension: "zpages",
@@ -102,7 +102,7 @@ describe("otel-collector configs", () => {
       for (const [id, configured] of Object.entries(config.exporters as Record<string, Config>)) {
         // The loadbalancing exporter's queue and retries are those of the OTLP exporter it creates
         // per gateway (its `protocol.otlp` template).
-        const exporter = typeOf(id) === "loadbalancing" ? configured.protocol.otlp : configured;
+        const exporter = typeOf(id) === "load_balancing" ? configured.protocol.otlp : configured;
         const queue = exporter.sending_queue ?? exporter.remote_write_queue;
         assert.ok(queue?.enabled !== false && Number(queue?.queue_size) > 0, `${id}: bounded queue`);
         if (typeOf(id) === "debug") continue; // writes to stderr: nothing to retry
@@ -152,13 +152,13 @@ describe("otel-collector configs", () => {
 
   test("agent.yaml: traces and logs reach the gateways through the loadbalancing exporter, by trace id", () => {
     const config = configs["agent.yaml"] as Config;
-    const lb = config.exporters.loadbalancing;
+    const lb = config.exporters.load_balancing;
     assert.equal(lb.routing_key, "traceID");
     assert.deepEqual(Object.keys(lb.resolver), ["dns"], "the gateways' headless Service, resolved by DNS");
     assert.match(lb.resolver.dns.hostname, /OTELCOL_GATEWAY_HOSTNAME:-otel-gateway-headless\}/);
     assert.equal(lb.protocol.otlp.tls.insecure, true);
-    assert.deepEqual(config.service.pipelines.traces.exporters, ["loadbalancing"]);
-    assert.deepEqual(config.service.pipelines.logs.exporters, ["loadbalancing"]);
+    assert.deepEqual(config.service.pipelines.traces.exporters, ["load_balancing"]);
+    assert.deepEqual(config.service.pipelines.logs.exporters, ["load_balancing"]);
     // Tail sampling happens on the gateways only, where whole traces meet.
     for (const pipeline of Object.values(config.service.pipelines as Record<string, Config>))
       assert.ok(!pipeline.processors.includes("tail_sampling"));

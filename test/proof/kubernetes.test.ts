@@ -190,7 +190,7 @@ describe("Kubernetes manifests (schemas of Kubernetes 1.27, kubernetes-models 5.
     assert.equal(grpc?.port, 4317);
     // The agents resolve that Service's DNS name (namespace-qualified) on the port it serves OTLP on.
     const agentConfig = parseAllDocuments(read("otel-collector/agent.yaml"))[0]?.toJS();
-    const dns = agentConfig.exporters.loadbalancing.resolver.dns;
+    const dns = agentConfig.exporters.load_balancing.resolver.dns;
     assert.equal(Number(dns.port), grpc.port);
     const agentEnv = (find("DaemonSet", "otel-agent") as Manifest).spec.template.spec.containers[0].env;
     const hostname = agentEnv.find((e: { name: string }) => e.name === "OTELCOL_GATEWAY_HOSTNAME")?.value;

@@ -313,7 +313,7 @@ export async function startAgent(
     overlay,
     stringify({
       exporters: {
-        loadbalancing: {
+        load_balancing: {
           resolver: { dns: null, static: { hostnames: gateways.map((g) => g.otlpGrpc) } },
         },
       },
