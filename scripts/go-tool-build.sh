@@ -43,28 +43,24 @@ case "$name" in
     version="v0.$((major * 100 + minor)).$patch"
     module=github.com/prometheus/prometheus
     packages=(cmd/prometheus cmd/promtool)
-    binaries=(prometheus promtool)
     ldflags="-X $common_version.Version=${tag#v} -X $common_version.Revision=$version"
     ;;
   alertmanager)
     version="$(image_tag ALERTMANAGER_IMAGE)" # v0.28.1
     module=github.com/prometheus/alertmanager
     packages=(cmd/alertmanager cmd/amtool)
-    binaries=(alertmanager amtool)
     ldflags="-X $common_version.Version=${version#v} -X $common_version.Revision=$version"
     ;;
   jaeger)
     version="$(pin JAEGER_MODULE_VERSION)" # v1.76.0 = Jaeger v2.13.0
     module=github.com/jaegertracing/jaeger
     packages=(cmd/jaeger)
-    binaries=(jaeger)
     ldflags=""
     ;;
   sloth)
     version="$(pin SLOTH_VERSION)" # v0.16.0
     module=github.com/slok/sloth
     packages=(cmd/sloth)
-    binaries=(sloth)
     ldflags="-X github.com/slok/sloth/internal/info.Version=$version"
     ;;
   *)
@@ -73,17 +69,20 @@ case "$name" in
     ;;
 esac
 
-cache_begin "$name" "$version" "${binaries[@]}"
 targets=()
 imports=()
+binaries=()
 for package in "${packages[@]}"; do
   targets+=("$module/$package@$version")
   imports+=("$module/$package")
+  binaries+=("$(basename "$package")")
 done
+cache_begin "$name" "$version" "${binaries[@]}"
 
 cd "$work"
 {
-  go mod download -json "$module@$version" >"$work/download.json" &&
+  # A refused module (the proxy's 403/404) is reported in the JSON, which then goes to the log.
+  { go mod download -json "$module@$version" >"$work/download.json" || { cat "$work/download.json" && false; }; } &&
     gomod="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' "$work/download.json")" &&
     go mod init "fediflow.local/$name-build" &&
     # The program's replace directives (`old => new version`, one-line or block form), copied as-is.
@@ -92,10 +91,6 @@ cd "$work"
       [ -n "$left" ] && go mod edit -replace="${left}=${right// /@}"
     done &&
     go get "${targets[@]}" &&
-    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $ldflags" -o "$work/out/" "${imports[@]}" &&
-    for i in "${!packages[@]}"; do
-      built="$(basename "${packages[$i]}")"
-      [ "$built" = "${binaries[$i]}" ] || mv "$work/out/$built" "$work/out/${binaries[$i]}"
-    done
+    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $ldflags" -o "$work/out/" "${imports[@]}"
 } >"$log" 2>&1 || cache_fail "build of $module@$version (${packages[*]}) failed"
 cache_commit
