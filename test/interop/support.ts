@@ -86,7 +86,10 @@ export class Peer {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    assert.ok(response.ok, `peer ${method} /_control/${path}: ${response.status} ${text}\n${this.process.output()}`);
+    assert.ok(
+      response.ok,
+      `peer ${method} /_control/${path}: ${response.status} ${text}\n${this.process.output()}`,
+    );
     return JSON.parse(text) as T;
   }
 
