@@ -154,6 +154,11 @@ export class Peer {
     }>("POST", "lookup", { resource });
   }
 
+  /** Serves `document` at `url` (below the peer's origin): a JSON-LD context, an object. */
+  serve(url: string, document: unknown): Promise<unknown> {
+    return this.control("POST", "documents", { url, document });
+  }
+
   received(): Promise<Received[]> {
     return this.control("GET", "received");
   }

@@ -17,6 +17,7 @@ Control API (loopback, for the test only), all JSON:
   POST /_control/undo {from, activity}                 Undo of an activity this peer sent, to the same inbox
   POST /_control/fetch {url, accept, as, scheme}       GET, signed as an actor when `as` is given
   POST /_control/lookup {resource}                     WebFinger (as given) and the actor it points to
+  POST /_control/documents {url, document}             serve a document (a JSON-LD context, an object)
   GET  /_control/received                              every request received, with its verification
   GET  /_control/sent                                  every request this peer sent, with the answer
 
@@ -323,7 +324,8 @@ class Peer:
         found = self.documents.get(f"{self.base}{request.path}")
         if found is None:
             return web.json_response({"error": "not found"}, status=404)
-        return web.json_response(found, content_type=ACTIVITY_JSON)
+        jsonld = request.path.endswith(".jsonld")
+        return web.json_response(found, content_type="application/ld+json" if jsonld else ACTIVITY_JSON)
 
     # ---- control API -----------------------------------------------------------------------------
     async def create_actor(self, request: web.Request) -> web.Response:
@@ -442,6 +444,11 @@ class Peer:
         actor = await self.resolve(next(link["href"] for link in jrd["links"] if link.get("rel") == "self"))
         return web.json_response({**result, "jrd": jrd, "actor": actor})
 
+    async def control_document(self, request: web.Request) -> web.Response:
+        spec = await request.json()
+        self.documents[spec["url"]] = spec["document"]
+        return web.json_response({"url": spec["url"]})
+
     async def control_received(self, _request: web.Request) -> web.Response:
         return web.json_response(self.received)
 
@@ -465,6 +472,7 @@ def build_app(peer: Peer) -> web.Application:
     app.router.add_post("/_control/undo", peer.control_undo)
     app.router.add_post("/_control/fetch", peer.control_fetch)
     app.router.add_post("/_control/lookup", peer.control_lookup)
+    app.router.add_post("/_control/documents", peer.control_document)
     app.router.add_get("/_control/received", peer.control_received)
     app.router.add_get("/_control/sent", peer.control_sent)
     app.router.add_get("/.well-known/webfinger", peer.webfinger)
@@ -472,7 +480,7 @@ def build_app(peer: Peer) -> web.Application:
     app.router.add_get("/users/{name}/{collection:outbox|followers|following}", peer.actor_collection)
     app.router.add_post("/users/{name}/inbox", peer.inbox)
     app.router.add_post("/inbox", peer.inbox)
-    app.router.add_get("/{path:(activities|objects)/.+}", peer.document)
+    app.router.add_get("/{path:.+}", peer.document)
     return app
 
 
