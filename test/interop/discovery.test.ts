@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import Ajv from "ajv-draft-04";
+import AjvDraft04Module from "ajv-draft-04";
 import { Instance } from "../federation/support.ts";
 import { Api, createSchool, expectStatus, type School, signIn } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
@@ -16,6 +16,8 @@ let ff: Instance;
 let school: School;
 let lopezId: string;
 let courseId: string;
+// ajv-draft-04 is CommonJS with `exports.default`: under Node's ESM interop the class is `.default`.
+const AjvDraft04 = AjvDraft04Module.default ?? AjvDraft04Module;
 const AS2 = "application/activity+json";
 const LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 
@@ -158,8 +160,8 @@ test("NodeInfo 2.1 validates against the official NodeInfo schema", async () => 
   const schema = JSON.parse(
     await readFile(join(import.meta.dirname, "fixtures", "nodeinfo", "schema-2.1.json"), "utf8"),
   );
-  const validate = new Ajv({ allErrors: true }).compile(schema);
-  const nodeinfo = JSON.parse(document.body);
+  const validate = new AjvDraft04({ allErrors: true }).compile(schema);
+  const nodeinfo = JSON.parse(document.body) as { software: { name: string } };
   assert.ok(validate(nodeinfo), JSON.stringify(validate.errors));
   assert.equal(nodeinfo.software.name, "fediflow");
 });
