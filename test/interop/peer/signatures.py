@@ -172,7 +172,7 @@ async def _verify_rfc9421(method, url, headers, body, keys) -> Verification:
     try:
         verifier.verify(_Message(method, url, headers), body=body if body else None, require_components=required)
     except (InvalidSignature, HTTPMessageSignaturesException) as error:
-        result.error = f"http-message-signatures: {error}"
+        result.error = f"http-message-signatures: {str(error) or 'the signature does not match the signature base'}"
         return result
     result.verified = True
     result.owner = identifier.controller
