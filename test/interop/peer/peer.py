@@ -161,8 +161,11 @@ class Peer:
         if tamper == "digest":
             body = body + b" "  # the signed digest no longer matches what is sent
         elif tamper == "signature":
-            name = "signature"
-            headers[name] = headers[name].replace("a", "b", 1) if "a" in headers[name] else headers[name] + "x"
+            # Flip one character of the base64 signature value (header names differ in case per signer).
+            name = next(n for n in headers if n.lower() == "signature")
+            value = headers[name]
+            at = value.rindex("=") - 8  # inside the base64 of the (last) signature value
+            headers[name] = value[:at] + ("A" if value[at] != "A" else "B") + value[at + 1 :]
         try:
             async with self.session.post(url, data=body, headers=headers) as response:
                 answer = {
