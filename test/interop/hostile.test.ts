@@ -169,7 +169,7 @@ test("a tampered signature and an unsigned post are 401", async () => {
   assert.equal(unsigned.status, 401);
 });
 
-test("~1,000 nested arrays (6 KB), signed or not, are a 400 before any JSON-LD work", async () => {
+test("~1,000 nested arrays or objects (6 KB), signed or not, are a 400 before any JSON-LD work", async () => {
   const deep = `{"@context":"${AS}","id":"${peerId(peer, "activities")}","type":"Create","actor":"${actor("alice")}","object":${"[".repeat(1000)}${"]".repeat(1000)}}`;
   const signed = await send("deep nesting, signed", { from: "alice", to: inbox(), body: deep });
   const unsigned = await fetch(inbox(), {
@@ -178,10 +178,16 @@ test("~1,000 nested arrays (6 KB), signed or not, are a 400 before any JSON-LD w
     body: deep,
   });
   answers.push({ scenario: "deep nesting, unsigned", status: unsigned.status });
+  const objects = `{"@context":"${AS}","id":"${peerId(peer, "activities")}","type":"Create","actor":"${actor("alice")}","object":${'{"type":"Note","content":'.repeat(1000)}"x"${"}".repeat(1000)}}`;
+  const signedObjects = await send("deep object nesting, signed", {
+    from: "alice",
+    to: inbox(),
+    body: objects,
+  });
   assert.deepEqual(
-    { signed: signed.status, unsigned: unsigned.status },
-    { signed: 400, unsigned: 400 },
-    `signed: ${signed.body}; unsigned: ${await unsigned.text()}`,
+    { signed: signed.status, unsigned: unsigned.status, signedObjects: signedObjects.status },
+    { signed: 400, unsigned: 400, signedObjects: 400 },
+    `signed: ${signed.body}; unsigned: ${await unsigned.text()}; objects: ${signedObjects.body}`,
   );
 });
 
