@@ -4,30 +4,20 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { createFederation, generateCryptoKeyPair, InProcessMessageQueue, signRequest } from "@fedify/fedify";
 import { Create, Note, Person } from "@fedify/vocab";
-import { connectDatabase, type Database } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
+import type { Database } from "../../src/db/client.ts";
 import { PostgresKvStore } from "../../src/federation/kv-store.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { connectMigratedTestDatabase } from "../support/migrated-database.ts";
 
 // The KV store's contract as Fedify relies on it (KvStore: `get` is undefined only for an absent key),
 // on the real database: PostgreSQL when TEST_DATABASE_URL is set, else embedded PGlite.
-let database: TestDatabase;
 let db: Database;
+let close: () => Promise<void>;
 
 before(async () => {
-  database = await createTestDatabase();
-  db = await connectDatabase({
-    url: database.env.DATABASE_URL,
-    poolMax: database.env.DATABASE_URL ? 4 : 1,
-    dataDir: database.env.DATA_DIR ?? "./data",
-  });
-  await migrate(db.sql);
+  ({ db, close } = await connectMigratedTestDatabase());
 });
 
-after(async () => {
-  await db?.close();
-  await database?.drop();
-});
+after(() => close?.());
 
 test("JSON null is stored and read back as null, distinct from an absent key", async () => {
   const kv = new PostgresKvStore(db.sql);

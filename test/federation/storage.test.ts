@@ -1,34 +1,24 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { loadConfig } from "../../src/config.ts";
-import { connectDatabase, type Database } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
+import type { Database } from "../../src/db/client.ts";
 import { createDeliveryPolicy } from "../../src/federation/delivery.ts";
 import { createInstanceHealth } from "../../src/federation/instances.ts";
 import { PostgresKvStore } from "../../src/federation/kv-store.ts";
 import { PostgresMessageQueue, type TaskPolicy } from "../../src/federation/message-queue.ts";
 import { appLogger } from "../../src/telemetry/logger.ts";
 import { createMetrics } from "../../src/telemetry/metrics.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { connectMigratedTestDatabase } from "../support/migrated-database.ts";
 
 // Fedify's KvStore and MessageQueue on the real database (PostgreSQL or embedded PGlite), in process.
-let database: TestDatabase;
 let db: Database;
+let close: () => Promise<void>;
 
 before(async () => {
-  database = await createTestDatabase();
-  db = await connectDatabase({
-    url: database.env.DATABASE_URL,
-    poolMax: database.env.DATABASE_URL ? 4 : 1,
-    dataDir: database.env.DATA_DIR ?? "./data",
-  });
-  await migrate(db.sql);
+  ({ db, close } = await connectMigratedTestDatabase());
 });
 
-after(async () => {
-  await db?.close();
-  await database?.drop();
-});
+after(() => close?.());
 
 const tuning = { concurrency: 4, perHost: 2, pollMs: 50, leaseMs: 5000, taskTimeoutMs: 2000 };
 

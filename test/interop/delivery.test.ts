@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Instance, timeline, waitFor } from "../federation/support.ts";
-import { createSchool, expectStatus, type School } from "../support/api.ts";
-import { Peer, type Peer as PeerType, peerId, type Received, receivedActivities } from "./support.ts";
+import { type Instance, timeline, waitFor } from "../federation/support.ts";
+import { expectStatus, type School } from "../support/api.ts";
+import { Peer, peerId, type Received, receivedActivities, startFediFlow, studentFollows } from "./support.ts";
 
 // FediFlow against two independent peers on loopback: `modern` accepts RFC 9421 signatures, `legacy`
 // refuses them (401, as draft-cavage-only servers do), so FediFlow must fall back to draft-cavage
 // ("double knocking"). Each peer verifies every request FediFlow sends with its own code.
-let modern: PeerType;
-let legacy: PeerType;
-let solo: PeerType;
+let modern: Peer;
+let legacy: Peer;
+let solo: Peer;
 let ff: Instance;
 let school: School;
 let courseId: string;
@@ -20,7 +20,7 @@ let lesson: { id: string; create: Record<string, unknown>; object: Record<string
 const actorUrl = (id: string) => `${ff.url}/ap/actors/${id}`;
 
 /** Waits until `peer` received a POSTed activity of `type` matching `match`; returns its record. */
-function delivered(peer: PeerType, type: string, match: (r: Received) => boolean, what: string) {
+function delivered(peer: Peer, type: string, match: (r: Received) => boolean, what: string) {
   return waitFor(what, async () => (await receivedActivities(peer, type)).find(match), 20_000);
 }
 
@@ -32,15 +32,7 @@ before(async () => {
     Peer.start({ refuseRfc9421: true }),
     Peer.start(),
   ]);
-  ff = await Instance.create("delivery");
-  await ff.start();
-  school = await createSchool(ff.url, "uni");
-  const course = await school.instructor.post<{ id: string }>("/courses", {
-    title: "Interop",
-    course_type: "cohort",
-  });
-  expectStatus(course, 201);
-  courseId = course.body.id;
+  ({ ff, school, courseId } = await startFediFlow("delivery"));
   for (const [peer, name] of [
     [modern, "alice"],
     [legacy, "bob"],
@@ -64,14 +56,7 @@ before(async () => {
     });
   }
   // FediFlow's student follows alice and bob (by actor URL: Fedify's WebFinger lookups are https-only).
-  for (const name of ["alice", "bob"]) {
-    const follow = await school.student.post("/federation/following", { actor: actors[name]?.id });
-    expectStatus(follow, 202);
-  }
-  await waitFor("the student's follows accepted", async () => {
-    const list = await school.student.get<{ items: { state: string }[] }>("/federation/following");
-    return list.body.items.length === 2 && list.body.items.every((f) => f.state === "accepted");
-  });
+  await studentFollows(school, [String(actors.alice?.id), String(actors.bob?.id)]);
   const created = await school.instructor.post<{ id: string }>(`/courses/${courseId}/content`, {
     content_type: "lesson",
     title: "Consensus",

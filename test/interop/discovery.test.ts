@@ -4,10 +4,10 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import AjvDraft04Module from "ajv-draft-04";
-import { Instance } from "../federation/support.ts";
-import { Api, createSchool, expectStatus, type School, signIn } from "../support/api.ts";
+import type { Instance } from "../federation/support.ts";
+import { Api, expectStatus, type School, signIn } from "../support/api.ts";
 import { ADMIN_TOKEN } from "../support/in-process.ts";
-import { Peer } from "./support.ts";
+import { Peer, startFediFlow } from "./support.ts";
 
 // FediFlow as the independent peer (Python: bovine, aiohttp) discovers it: WebFinger, actor documents,
 // NodeInfo and collections, each answer checked by the peer's client and by the official schemas.
@@ -23,9 +23,7 @@ const LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"
 
 before(async () => {
   peer = await Peer.start();
-  ff = await Instance.create("discovery");
-  await ff.start();
-  school = await createSchool(ff.url, "uni");
+  ({ ff, school, courseId } = await startFediFlow("discovery"));
   const lopez = await school.admin.post<{ id: string }>("/users", {
     username: "MsLopez",
     email: "lopez@uni.example",
@@ -34,12 +32,6 @@ before(async () => {
   });
   expectStatus(lopez, 201);
   lopezId = lopez.body.id;
-  const course = await school.instructor.post<{ id: string }>("/courses", {
-    title: "Interop",
-    course_type: "cohort",
-  });
-  expectStatus(course, 201);
-  courseId = course.body.id;
 });
 
 after(async () => {

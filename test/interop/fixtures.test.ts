@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Instance, timeline, waitFor } from "../federation/support.ts";
-import { createSchool, expectStatus, type School } from "../support/api.ts";
-import { type Answer, Peer } from "./support.ts";
+import { type Instance, timeline, waitFor } from "../federation/support.ts";
+import type { School } from "../support/api.ts";
+import { type Answer, Peer, startFediFlow, studentFollows } from "./support.ts";
 
 // Activities recorded from Mastodon, Pleroma, Misskey, Lemmy and Akkoma (test/interop/fixtures, sources
 // in SOURCES.md), re-homed on the peer's loopback origin and signed by the peer with each actor's key.
@@ -52,8 +52,7 @@ const objectOf = (item: object) => (item as { object?: string }).object;
 
 before(async () => {
   peer = await Peer.start();
-  ff = await Instance.create("fixtures");
-  await ff.start();
+  ({ ff, school, courseId } = await startFediFlow("fixtures"));
   for (const name of ["felix", "nutomic", "9kfweg7wmdw7fnnt", "main", "lemmy_beta", "lemmy_alpha", "akko"]) {
     await peer.actor(name);
   }
@@ -62,23 +61,10 @@ before(async () => {
     "utf8",
   );
   await peer.serve(`${peer.url}/schemas/litepub-0.1.jsonld`, JSON.parse(litepub));
-  school = await createSchool(ff.url, "uni");
-  const course = await school.instructor.post<{ id: string }>("/courses", {
-    title: "Interop",
-    course_type: "cohort",
-  });
-  expectStatus(course, 201);
-  courseId = course.body.id;
-  for (const name of ["felix", "nutomic", "9kfweg7wmdw7fnnt", "main"]) {
-    expectStatus(
-      await school.student.post("/federation/following", { actor: `${peer.url}/users/${name}` }),
-      202,
-    );
-  }
-  await waitFor("the student's follows accepted", async () => {
-    const list = await school.student.get<{ items: { state: string }[] }>("/federation/following");
-    return list.body.items.length === 4 && list.body.items.every((f) => f.state === "accepted");
-  });
+  await studentFollows(
+    school,
+    ["felix", "nutomic", "9kfweg7wmdw7fnnt", "main"].map((name) => `${peer.url}/users/${name}`),
+  );
   await peer.follow("lemmy_alpha", `${ff.url}/ap/actors/${courseId}`);
   await waitFor("lemmy_alpha follows the course", async () => {
     const state = await peer.state("lemmy_alpha");

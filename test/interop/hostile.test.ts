@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Instance, timeline, waitFor } from "../federation/support.ts";
-import { createSchool, expectStatus, type School } from "../support/api.ts";
+import { type Instance, timeline, waitFor } from "../federation/support.ts";
+import type { School } from "../support/api.ts";
 import { freePort } from "../support/processes.ts";
-import { type Answer, Peer, peerId } from "./support.ts";
+import { type Answer, Peer, peerId, startFediFlow, studentFollows } from "./support.ts";
 
 // Hostile and broken input as a remote server can send it, signed by the independent peer: keys that
 // cannot be fetched, digests that do not match, absurd nesting, huge or NUL-carrying content, types
@@ -18,22 +18,9 @@ const PUBLIC = `${AS}#Public`;
 
 before(async () => {
   peer = await Peer.start();
-  ff = await Instance.create("hostile");
-  await ff.start();
-  school = await createSchool(ff.url, "uni");
-  const course = await school.instructor.post<{ id: string }>("/courses", {
-    title: "Interop",
-    course_type: "cohort",
-  });
-  expectStatus(course, 201);
-  courseId = course.body.id;
+  ({ ff, school, courseId } = await startFediFlow("hostile"));
   for (const name of ["alice", "ghost404", "ghost410", "felix", "leaver"]) await peer.actor(name);
-  const follow = await school.student.post("/federation/following", { actor: `${peer.url}/users/alice` });
-  expectStatus(follow, 202);
-  await waitFor("the follow of alice accepted", async () => {
-    const list = await school.student.get<{ items: { state: string }[] }>("/federation/following");
-    return list.body.items[0]?.state === "accepted";
-  });
+  await studentFollows(school, [actor("alice")]);
 });
 
 after(async () => {

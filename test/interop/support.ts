@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { Instance, waitFor } from "../federation/support.ts";
+import { createSchool, expectStatus, type School } from "../support/api.ts";
 import { freePort, type RunningProcess, startProcess } from "../support/processes.ts";
 
 const peerDirectory = join(import.meta.dirname, "peer");
@@ -194,4 +196,31 @@ let sequence = 0;
 export function peerId(peer: Peer, kind: "activities" | "objects"): string {
   sequence++;
   return `${peer.url}/${kind}/${Date.now().toString(36)}-${sequence}`;
+}
+
+/** A FediFlow instance (real process, own database, private addresses allowed) with school "uni" and one course. */
+export async function startFediFlow(
+  name: string,
+): Promise<{ ff: Instance; school: School; courseId: string }> {
+  const ff = await Instance.create(name);
+  await ff.start();
+  const school = await createSchool(ff.url, "uni");
+  const course = await school.instructor.post<{ id: string }>("/courses", {
+    title: "Interop",
+    course_type: "cohort",
+  });
+  expectStatus(course, 201);
+  return { ff, school, courseId: course.body.id };
+}
+
+/** The school's student follows each remote actor (by URL) and waits until every follow is accepted. */
+export async function studentFollows(school: School, actorIds: string[]): Promise<void> {
+  for (const actor of actorIds)
+    expectStatus(await school.student.post("/federation/following", { actor }), 202);
+  await waitFor("the student's follows accepted", async () => {
+    const list = await school.student.get<{ items: { actor: string; state: string }[] }>(
+      "/federation/following",
+    );
+    return actorIds.every((id) => list.body.items.some((f) => f.actor === id && f.state === "accepted"));
+  });
 }

@@ -1,0 +1,24 @@
+import { connectDatabase, type Database } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createTestDatabase } from "./database.ts";
+
+/**
+ * A fresh database (see createTestDatabase) connected in process through the service's own client and
+ * migrated; `close()` disconnects and drops it.
+ */
+export async function connectMigratedTestDatabase(): Promise<{ db: Database; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const db = await connectDatabase({
+    url: database.env.DATABASE_URL,
+    poolMax: database.env.DATABASE_URL ? 4 : 1,
+    dataDir: database.env.DATA_DIR ?? "./data",
+  });
+  await migrate(db.sql);
+  return {
+    db,
+    async close() {
+      await db.close();
+      await database.drop();
+    },
+  };
+}
