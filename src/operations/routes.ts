@@ -38,6 +38,7 @@ const OVERSIZED_RETRY_AFTER_SECONDS = 60;
 export function alertBatchTooLarge(c: Context<PlatformEnv>, maxBytes: number): ApiError {
   c.var.logger.error(
     "Alertmanager notification refused: its body exceeds ALERT_WEBHOOK_BODY_LIMIT_BYTES ({maxBytes} bytes); raise it or lower max_alerts",
+    // One line per 10 s however often it repeats (log-throttle.ts): the sender retries, anyone may post.
     { maxBytes, contentLength: c.req.header("content-length") },
   );
   return new ApiError(
