@@ -1,7 +1,7 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type { Sql } from "../platform/db/client.ts";
+import { replaceUnstorableDeep } from "../platform/db/text.ts";
 import { durationMs } from "./durations.ts";
-import { stripNulDeep } from "./untrusted-text.ts";
 
 /**
  * Fedify's key–value store on PostgreSQL (table `federation_kv`), through the service's postgres.js
@@ -12,8 +12,9 @@ import { stripNulDeep } from "./untrusted-text.ts";
  * reads back as `null`, distinct from an absent key (`undefined`): Fedify's KvKeyCache stores `null`
  * for a key it could not fetch (404, 410, host down) as a negative cache entry with a TTL, and Fedify's
  * KvStore contract (`get` resolves `undefined` only when the key is absent) relies on that.
- * (postgres.js' `sql.json(null)` binds SQL NULL, which the `not null` column refuses.) Strings lose
- * U+0000, which jsonb cannot hold: the values are caches of remote documents (see untrusted-text.ts).
+ * (postgres.js' `sql.json(null)` binds SQL NULL, which the `not null` column refuses.) The values are
+ * caches of remote documents: their text follows the platform's rule for machine feeds (U+0000 and
+ * unpaired surrogates, which jsonb cannot hold, become U+FFFD; platform/db/text.ts).
  */
 export class PostgresKvStore implements KvStore {
   readonly #sql: Sql;
@@ -146,5 +147,5 @@ function encodeKey(key: KvKey): string {
  * `::text` matters: a parameter typed jsonb is JSON-encoded again by postgres.js (a string value).
  */
 function jsonb(value: unknown): string {
-  return JSON.stringify(stripNulDeep(value) ?? null);
+  return JSON.stringify(replaceUnstorableDeep(value) ?? null);
 }

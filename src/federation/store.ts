@@ -1,8 +1,13 @@
 import type { Sql } from "../platform/db/client.ts";
 import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
+import { replaceUnstorable, replaceUnstorableDeep } from "../platform/db/text.ts";
 import { uuidv7 } from "../platform/ids.ts";
 
-/** The federation tables: remote followers of local actors, local users' remote follows, the inbox. */
+/**
+ * The federation tables: remote followers of local actors, local users' remote follows, the inbox.
+ * Text that comes from other servers (names, received objects) follows the platform's rule for machine
+ * feeds before it is written (platform/db/text.ts: U+0000 and unpaired surrogates become U+FFFD).
+ */
 
 export interface Follower {
   id: string;
@@ -108,7 +113,8 @@ export async function insertFollowing(
     insert into federation_following
       (id, tenant_id, user_id, actor_uri, inbox_uri, shared_inbox_uri, host, relation, activity_uri, name)
     values (${row.id}, ${row.tenant_id}, ${row.user_id}, ${row.actor_uri}, ${row.inbox_uri}, ${row.shared_inbox_uri},
-            ${new URL(row.actor_uri).host}, ${row.relation}, ${row.activity_uri}, ${row.name})
+            ${new URL(row.actor_uri).host}, ${row.relation}, ${row.activity_uri},
+            ${row.name === null ? null : replaceUnstorable(row.name)})
     on conflict (user_id, actor_uri, relation) do nothing
     returning ${sql.unsafe(followingColumns)}`;
   if (inserted) return { following: inserted, created: true };
@@ -199,7 +205,7 @@ export async function storeInboxItem(
     insert into federation_inbox
       (id, tenant_id, activity_uri, activity_type, actor_uri, object_uri, object_type, host, content)
     values (${uuidv7()}, ${item.tenant_id}, ${item.activity_uri}, ${item.activity_type}, ${item.actor_uri},
-            ${item.object_uri}, ${item.object_type}, ${item.host}, ${sql.json(item.content as never)})
+            ${item.object_uri}, ${item.object_type}, ${item.host}, ${sql.json(replaceUnstorableDeep(item.content) as never)})
     on conflict (tenant_id, activity_uri) do nothing
     returning 1`;
   return rows.length === 1;
@@ -216,7 +222,7 @@ export async function changeInboxObject(
     "deleted" in change
       ? await sql`update federation_inbox set deleted_at = now()
                   where object_uri = ${objectUri} and actor_uri = ${actorUri} and deleted_at is null returning 1`
-      : await sql`update federation_inbox set content = content || ${sql.json(change.content as never)}::jsonb, updated_at = now()
+      : await sql`update federation_inbox set content = content || ${sql.json(replaceUnstorableDeep(change.content) as never)}::jsonb, updated_at = now()
                   where object_uri = ${objectUri} and actor_uri = ${actorUri} returning 1`;
   return rows.length;
 }

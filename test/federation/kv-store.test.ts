@@ -49,10 +49,10 @@ test("compare-and-swap treats null as a value and undefined as absence", async (
   assert.equal(await kv.get(["cas", "n"]), undefined);
 });
 
-test("values holding U+0000 (untrusted remote documents) are stored without it", async () => {
+test("values holding U+0000 or an unpaired surrogate (untrusted remote documents) are stored with U+FFFD", async () => {
   const kv = new PostgresKvStore(db.sql);
-  await kv.set(["nul"], { "na\u0000me": "a\u0000b", list: ["\u0000", 1] });
-  assert.deepEqual(await kv.get(["nul"]), { name: "ab", list: ["", 1] });
+  await kv.set(["nul"], { "na\u0000me": "a\u0000b", list: ["\u0000", 1, "x\ud800"] });
+  assert.deepEqual(await kv.get(["nul"]), { "na\ufffdme": "a\ufffdb", list: ["\ufffd", 1, "x\ufffd"] });
 });
 
 /** A key server answering every request with `status`, counting requests. */

@@ -193,7 +193,7 @@ test("a 200 KB note is accepted and stored whole", async () => {
   assert.equal(item.content.content, content);
 });
 
-test("a note containing U+0000 is accepted and stored without the character", async () => {
+test("a note containing U+0000 is accepted and stored with U+FFFD in its place (the platform's rule for machine feeds)", async () => {
   const answer = await send("NUL in content", {
     from: "alice",
     to: inbox(),
@@ -203,7 +203,7 @@ test("a note containing U+0000 is accepted and stored without the character", as
   const item = await waitFor("the NUL note on the timeline", async () =>
     (await timeline(school.student)).find((i) => String(i.content.content).startsWith("<p>nul")),
   );
-  assert.equal(item.content.content, "<p>nulhere</p>");
+  assert.equal(item.content.content, "<p>nul\ufffdhere</p>");
 });
 
 test("activity types nobody handles are accepted and ignored", async () => {
