@@ -1,6 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import { timestamp } from "../platform/http/openapi.ts";
-import { CONTENT_TYPES, type Content } from "./store.ts";
+import { CONTENT_TYPES, type Content, VISIBILITIES } from "./store.ts";
+
+const visibility = z.enum(VISIBILITIES).openapi({
+  description:
+    "How the content federates, as Mastodon reads `to`/`cc`: `public` (addressed to the Public " +
+    "collection, cc the followers of its author and course), `unlisted` (to the followers, cc Public: " +
+    "not on public timelines) or `followers` (to the followers only; its ActivityPub id is served only " +
+    "to signed requests of those followers). Who may read it through this API does not change. Fixed " +
+    "at publication: an edit or deletion reaches the same audience.",
+});
 
 export const ContentSchema = z
   .object({
@@ -8,6 +17,7 @@ export const ContentSchema = z
     course_id: z.uuid(),
     author_id: z.uuid(),
     content_type: z.enum(CONTENT_TYPES),
+    visibility,
     title: z.string(),
     body: z.string(),
     created_at: timestamp,
@@ -17,16 +27,18 @@ export const ContentSchema = z
 
 export const NewContent = z.object({
   content_type: z.enum(CONTENT_TYPES),
+  visibility: visibility.optional().openapi({ default: "followers" }),
   title: z.string().trim().min(1).max(300),
   body: z.string().min(1).max(200_000),
 });
-export const ContentChanges = NewContent.omit({ content_type: true }).partial();
+export const ContentChanges = NewContent.omit({ content_type: true, visibility: true }).partial();
 
 export const serializeContent = (item: Content) => ({
   id: item.id,
   course_id: item.course_id,
   author_id: item.author_id,
   content_type: item.content_type,
+  visibility: item.visibility,
   title: item.title,
   body: item.body,
   created_at: item.created_at,

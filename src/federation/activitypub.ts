@@ -6,7 +6,9 @@ import { limitBody } from "../platform/http/middleware/body-limit.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { isSecretName } from "../platform/telemetry/redaction.ts";
 import { shortType } from "./delivery.ts";
+import { acceptForFedify } from "./negotiation.ts";
 import type { FederationService } from "./service.ts";
+import { normalizeWebFingerResource } from "./webfinger-resource.ts";
 
 /**
  * Request headers that carry the ActivityPub request's own signature (draft-cavage `Signature`,
@@ -21,6 +23,36 @@ function withoutSecrets(request: Request, body: ArrayBuffer | undefined): Reques
     if (isSecretName(name) && !SIGNATURE_HEADERS.has(name)) headers.delete(name);
   }
   return new Request(request.url, { method: request.method, headers, ...(body ? { body } : {}) });
+}
+
+/**
+ * A GET as Fedify should see it: a WebFinger `resource` as the fediverse sends it made into the form
+ * Fedify accepts (webfinger-resource.ts), and an ActivityPub document asked for without a concrete
+ * media type asked for as `application/activity+json` (negotiation.ts). Other requests are unchanged.
+ */
+function normalized(request: Request): Request {
+  if (request.method !== "GET") return request;
+  const url = new URL(request.url);
+  const resource = url.searchParams.get("resource");
+  if (url.pathname === "/.well-known/webfinger" && resource !== null) {
+    url.searchParams.set("resource", normalizeWebFingerResource(resource));
+    return new Request(url, { headers: request.headers });
+  }
+  const accept = acceptForFedify(request.headers.get("accept"));
+  if (!url.pathname.startsWith("/ap/") || accept === request.headers.get("accept")) return request;
+  const headers = new Headers(request.headers);
+  headers.set("accept", accept as string);
+  return new Request(url, { headers });
+}
+
+/**
+ * NodeInfo 2.1 as its official schema allows it: Fedify adds a `$schema` key, which the schema's
+ * `additionalProperties: false` forbids (strict validators refuse the document); same content type.
+ */
+async function withoutSchemaKey(response: Response): Promise<Response> {
+  if (!response.ok) return response;
+  const { $schema: _, ...nodeinfo } = (await response.json()) as Record<string, unknown>;
+  return new Response(JSON.stringify(nodeinfo), { status: response.status, headers: response.headers });
 }
 
 /** Type and sender of a posted activity, for counting refusals; never trusted for anything else. */
@@ -39,7 +71,8 @@ function peek(body: ArrayBuffer): { type: string; host: string } {
 
 /**
  * The ActivityPub surface, handed to Fedify's `federation.fetch()`: WebFinger, NodeInfo, actors, their
- * inboxes, outboxes and followers, and the shared inbox. Only these paths reach Fedify, with secret
+ * inboxes, outboxes, followers and following, the shared inbox, and the documents behind FediFlow's
+ * object and activity ids (documents.ts: 401 unsigned, 403 outside the audience). Only these paths reach Fedify, with secret
  * headers removed; inbox bodies are size-limited (413). Each path is a Hono route so metrics and spans
  * carry its template. Refused inbox posts (bad signature, malformed) are counted as `rejected`.
  */
@@ -49,9 +82,13 @@ export function activityPubRoutes(federation: FederationService, metrics: Metric
   async function handle(c: Context<PlatformEnv>): Promise<Response> {
     const isPost = c.req.method === "POST";
     const body = isPost ? await c.req.arrayBuffer() : undefined;
-    const state: { outcome: "handled" | "not_found" | "not_acceptable" } = { outcome: "handled" };
-    const response = await federation.federation.fetch(withoutSecrets(c.req.raw, body), {
+    const state: { outcome: "handled" | "not_found" | "not_acceptable" | 401 | 403 } = { outcome: "handled" };
+    const response = await federation.federation.fetch(withoutSecrets(normalized(c.req.raw), body), {
       contextData: undefined,
+      onUnauthorized: (request) => {
+        state.outcome = federation.refusalStatus(request);
+        return new Response(null, { status: state.outcome });
+      },
       onNotFound: () => {
         state.outcome = "not_found";
         return new Response(null, { status: 404 });
@@ -77,6 +114,10 @@ export function activityPubRoutes(federation: FederationService, metrics: Metric
         406,
       );
     }
+    if (state.outcome === 401)
+      return c.json(errorBody(c, "unauthorized", "Sign the request as an actor in its audience"), 401);
+    if (state.outcome === 403) return c.json(errorBody(c, "forbidden", "Not addressed to the signer"), 403);
+    if (c.req.path === "/nodeinfo/2.1") return withoutSchemaKey(response);
     return response;
   }
 
@@ -87,6 +128,9 @@ export function activityPubRoutes(federation: FederationService, metrics: Metric
   app.get("/ap/actors/:identifier", handle);
   app.get("/ap/actors/:identifier/outbox", handle);
   app.get("/ap/actors/:identifier/followers", handle);
+  app.get("/ap/actors/:identifier/following", handle);
+  app.get("/ap/content/:id", handle);
+  app.get("/ap/activities/:id", handle);
   app.post("/ap/actors/:identifier/inbox", inboxLimit, handle);
   app.post("/ap/inbox", inboxLimit, handle);
   return app;

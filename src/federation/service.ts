@@ -50,7 +50,9 @@ import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { redactingTracerProvider } from "../platform/telemetry/redacting-tracer.ts";
 import { suppressTracing } from "../platform/telemetry/spans.ts";
 import { createLocalActors, type FeaturePorts } from "./actors.ts";
+import { registerCollections } from "./collections.ts";
 import { createDeliveryPolicy } from "./delivery.ts";
+import { registerDocuments } from "./documents.ts";
 import { createFollowingService } from "./following.ts";
 import { registerInbox } from "./inbox.ts";
 import { createInstanceHealth, type InstanceRecord } from "./instances.ts";
@@ -59,7 +61,7 @@ import { PostgresKvStore } from "./kv-store.ts";
 import { noteAttemptError, type PostgresMessageQueue } from "./message-queue.ts";
 import { PUBLISH_TASK } from "./outbox.ts";
 import { createPublisher } from "./publisher.ts";
-import { countFollowers, forgetRemoteActor, listFollowers } from "./store.ts";
+import { dropFollower } from "./store.ts";
 
 export interface FederationDeps {
   sql: Sql;
@@ -70,10 +72,10 @@ export interface FederationDeps {
   metrics: Metrics;
   logger: Logger;
   /** The features federation reads (actors, content, activities), through their services. */
-  ports: FeaturePorts & { activities: Pick<ActivityService, "record" | "byId"> };
+  ports: FeaturePorts & {
+    activities: Pick<ActivityService, "record" | "byId" | "published" | "countPublished">;
+  };
 }
-
-const FOLLOWERS_PAGE = 100;
 
 export function createFederationService(deps: FederationDeps) {
   const { sql, queue, config, metrics, logger, ports } = deps;
@@ -111,6 +113,7 @@ export function createFederationService(deps: FederationDeps) {
         inbox: ctx.getInboxUri(identifier),
         outbox: ctx.getOutboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         publicKey: pairs[0]?.cryptographicKey,
         assertionMethods: pairs.map((pair) => pair.multikey),
@@ -138,25 +141,17 @@ export function createFederationService(deps: FederationDeps) {
       actors.resolveHandle(handle, (ctx as { url?: URL }).url?.host ?? ctx.host).then((id) => id ?? null),
     );
 
-  federation
-    .setFollowersDispatcher("/ap/actors/{identifier}/followers", async (_ctx, identifier, cursor) => {
-      if (!(await actors.find(identifier))) return null;
-      const page = await listFollowers(sql, [identifier], { after: cursor || null, limit: FOLLOWERS_PAGE });
-      return {
-        items: page.items.map((f) => ({
-          id: new URL(f.actor_uri),
-          inboxId: new URL(f.inbox_uri),
-          endpoints: { sharedInbox: f.shared_inbox_uri ? new URL(f.shared_inbox_uri) : null },
-        })),
-        nextCursor: page.next,
-      };
-    })
-    .setFirstCursor(() => "")
-    .setCounter(async (_ctx, identifier) => (await countFollowers(sql, [identifier])).recipients);
-
-  federation
-    .setOutboxDispatcher("/ap/actors/{identifier}/outbox", async () => ({ items: [], nextCursor: null }))
-    .setCounter(() => 0);
+  registerCollections(federation, {
+    sql,
+    actors,
+    activities: ports.activities,
+    content: ports.content,
+  });
+  const documents = registerDocuments(federation, {
+    sql,
+    activities: ports.activities,
+    content: ports.content,
+  });
 
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => {
     const usage = await actors.usage();
@@ -169,7 +164,7 @@ export function createFederationService(deps: FederationDeps) {
 
   federation.setOutboxPermanentFailureHandler(async (_ctx, values) => {
     // The inbox is gone (404/410): stop delivering to the actors behind it.
-    for (const actorId of values.actorIds) await forgetRemoteActor(sql, actorId.href);
+    for (const actorId of values.actorIds) await dropFollower(sql, actorId.href);
   });
 
   const currentOrigin = () => origin ?? "http://localhost";
@@ -199,6 +194,8 @@ export function createFederationService(deps: FederationDeps) {
     federation,
     following,
     instances,
+    /** Why `federation.fetch()` refused a request for a document: 401 (unsigned) or 403 (not in its audience). */
+    refusalStatus: documents.refusalStatus,
     setOrigin(listening: string): void {
       origin ??= listening;
     },
