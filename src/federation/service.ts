@@ -6,14 +6,16 @@
  * `/ap/actors/{id}`, keyed by their (globally unique, immutable) UUID, so the tenant follows from the
  * row. WebFinger handles carry the tenant slug: `acct:{slug}.{username}@{host}` for a user,
  * `acct:{slug}.course-{courseId}@{host}` for a course; on a tenant's own domain (Host header) the
- * bare `acct:{username}@{domain}` also resolves. Shared inbox `/ap/inbox`; per-actor inbox, outbox and
- * followers below the actor. Key pairs (RSA + Ed25519) are generated on first use and kept in
- * `federation_keys`.
+ * bare `acct:{username}@{domain}` also resolves (usernames match case-insensitively). Shared inbox
+ * `/ap/inbox`; per-actor inbox, outbox, followers and following below the actor (collections.ts);
+ * content and activities dereference at `/ap/content/{id}` and `/ap/activities/{id}` (documents.ts).
+ * Key pairs (RSA + Ed25519) are generated on first use and kept in `federation_keys`.
  *
  * Outbound. A local activity (content created/updated in a course, a follow/join of a remote actor)
  * inserts a `publish` task into `federation_queue` in the same transaction as the activity row. The
- * worker turns it into an ActivityPub activity and calls Fedify's sendActivity with the followers of
- * the author and of the course as recipients; Fedify enqueues fan-out and per-inbox tasks in the same
+ * worker turns it into an ActivityPub activity (objects.ts: addressed by the content's visibility, as
+ * Mastodon reads `to`/`cc`; an Update or Delete like its Create) and calls Fedify's sendActivity with the
+ * followers of the author and of the course as recipients; Fedify enqueues fan-out and per-inbox tasks in the same
  * queue. Deliveries retry with exponential back-off; 404/410 and other 4xx are permanent, 401/403
  * three times in a row too; given-up tasks move to `federation_dead_letters`. Every attempt updates the
  * remote instance's health record (`federation_instances`), whose circuit breaker holds a failing
@@ -22,7 +24,8 @@
  * Inbound. Fedify verifies HTTP signatures (401 otherwise) and queues the activity; the worker's
  * listeners accept follows/joins of local actors (and answer Accept), record accepts of our follows,
  * and store Create/Update/Delete of Notes and Articles once per receiving tenant (the federated
- * timeline), deduplicated by activity id.
+ * timeline), deduplicated by activity id. An actor's Delete of itself forgets it (also when its own key
+ * already answers 404/410: unverified.ts).
  *
  * Queue. `federation_queue` (message-queue.ts, created by outbox.ts) implements Fedify's MessageQueue with native retries:
  * workers lease tasks (`locked_until`), delete them only when done (at-least-once; receivers
