@@ -79,6 +79,21 @@ export function createContentService(deps: {
     };
   }
 
+  /** The content `id` of the tenant, if the session may edit or delete it (404 unknown, 403 not allowed). */
+  async function changeable(
+    tx: Sql,
+    session: Session,
+    tenantId: string,
+    id: string,
+    verb: "edit" | "delete",
+  ): Promise<Content> {
+    const current = await findContent(tx, tenantId, id);
+    if (!current) throw notFound("Content");
+    if (!mayChange(session, current.author_id))
+      throw forbidden(`Only the author or an admin can ${verb} this content`);
+    return current;
+  }
+
   async function requireReader(caller: Caller, session: Session, course: Course): Promise<void> {
     if (!mayRead(await participation(caller, session, course)))
       throw forbidden("Enrol in the course to read its content");
@@ -130,11 +145,7 @@ export function createContentService(deps: {
       if (Object.keys(changes).length === 0) throw badRequest("Nothing to change");
       const tenantId = caller.tenant.id;
       return transaction(sql, async (tx) => {
-        const current = await findContent(tx, tenantId, id);
-        if (!current) throw notFound("Content");
-        if (!mayChange(session, current.author_id)) {
-          throw forbidden("Only the author or an admin can edit this content");
-        }
+        await changeable(tx, session, tenantId, id, "edit");
         const updated = (await updateContent(tx, tenantId, id, changes)) as Content;
         await activities.record(
           tx,
@@ -152,11 +163,7 @@ export function createContentService(deps: {
       const session = requireSession(caller);
       const tenantId = caller.tenant.id;
       await transaction(sql, async (tx) => {
-        const current = await findContent(tx, tenantId, id);
-        if (!current) throw notFound("Content");
-        if (!mayChange(session, current.author_id)) {
-          throw forbidden("Only the author or an admin can delete this content");
-        }
+        const current = await changeable(tx, session, tenantId, id, "delete");
         await deleteContent(tx, tenantId, id);
         await activities.record(tx, contentActivity("Delete", current, session.userId));
       });

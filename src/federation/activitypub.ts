@@ -31,18 +31,19 @@ function withoutSecrets(request: Request, body: ArrayBuffer | undefined): Reques
  * media type asked for as `application/activity+json` (negotiation.ts). Other requests are unchanged.
  */
 function normalized(request: Request): Request {
-  if (request.method !== "GET") return request;
+  const { method } = request;
+  if (method !== "GET" && method !== "HEAD") return request;
   const url = new URL(request.url);
   const resource = url.searchParams.get("resource");
   if (url.pathname === "/.well-known/webfinger" && resource !== null) {
     url.searchParams.set("resource", normalizeWebFingerResource(resource));
-    return new Request(url, { headers: request.headers });
+    return new Request(url, { method, headers: request.headers });
   }
   const accept = acceptForFedify(request.headers.get("accept"));
   if (!url.pathname.startsWith("/ap/") || accept === request.headers.get("accept")) return request;
   const headers = new Headers(request.headers);
   headers.set("accept", accept as string);
-  return new Request(url, { headers });
+  return new Request(url, { method, headers });
 }
 
 /**
@@ -50,9 +51,11 @@ function normalized(request: Request): Request {
  * `additionalProperties: false` forbids (strict validators refuse the document); same content type.
  */
 async function withoutSchemaKey(response: Response): Promise<Response> {
-  if (!response.ok) return response;
+  if (!response.ok || response.body === null) return response;
   const { $schema: _, ...nodeinfo } = (await response.json()) as Record<string, unknown>;
-  return new Response(JSON.stringify(nodeinfo), { status: response.status, headers: response.headers });
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(nodeinfo), { status: response.status, headers });
 }
 
 /** Type and sender of a posted activity, for counting refusals; never trusted for anything else. */
@@ -72,8 +75,8 @@ function peek(body: ArrayBuffer): { type: string; host: string } {
 /**
  * The ActivityPub surface, handed to Fedify's `federation.fetch()`: WebFinger, NodeInfo, actors, their
  * inboxes, outboxes, followers and following, the shared inbox, and the documents behind FediFlow's
- * object and activity ids (documents.ts: 401 unsigned, 403 outside the audience). Only these paths reach Fedify, with secret
- * headers removed; inbox bodies are size-limited (413). Each path is a Hono route so metrics and spans
+ * object and activity ids (documents.ts: 401 unsigned, 403 outside the audience). Only these paths
+ * reach Fedify, with secret headers removed; inbox bodies are size-limited (413). Each path is a Hono route so metrics and spans
  * carry its template. Refused inbox posts (bad signature, malformed) are counted as `rejected`.
  */
 export function activityPubRoutes(federation: FederationService, metrics: Metrics, inboxLimitBytes: number) {

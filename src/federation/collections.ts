@@ -57,12 +57,24 @@ export function registerCollections(
     .setFirstCursor(() => "")
     .setCounter(async (_ctx, identifier) => (await countFollowers(sql, [identifier])).recipients);
 
+  /**
+   * A page request for a collection only users fill: the user and where to start, `"empty"` for a
+   * course (it follows and publishes nothing itself), null for an unknown actor or a bad cursor (404).
+   */
+  async function userPage(identifier: string, cursor: string | null) {
+    const after = pageAfter(cursor);
+    const actor = after === undefined ? undefined : await actors.find(identifier);
+    if (!actor || after === undefined) return null;
+    return actor.kind === "user" ? { actor, after } : "empty";
+  }
+  const EMPTY = { items: [], nextCursor: null };
+
   federation
     .setFollowingDispatcher("/ap/actors/{identifier}/following", async (_ctx, identifier, cursor) => {
-      const after = pageAfter(cursor);
-      const actor = after === undefined ? undefined : await actors.find(identifier);
-      if (!actor || after === undefined) return null;
-      if (actor.kind !== "user") return { items: [], nextCursor: null };
+      const request = await userPage(identifier, cursor);
+      if (request === null) return null;
+      if (request === "empty") return EMPTY;
+      const { actor, after } = request;
       const page = await listFollowing(
         sql,
         actor.tenantId,
@@ -84,12 +96,11 @@ export function registerCollections(
 
   federation
     .setOutboxDispatcher("/ap/actors/{identifier}/outbox", async (ctx, identifier, cursor) => {
-      const after = pageAfter(cursor);
-      const actor = after === undefined ? undefined : await actors.find(identifier);
-      if (!actor || after === undefined) return null;
-      if (actor.kind !== "user") return { items: [], nextCursor: null };
+      const request = await userPage(identifier, cursor);
+      if (request === null) return null;
+      if (request === "empty") return EMPTY;
       const page = await deps.activities.published(identifier, await visibleTo(ctx, identifier), {
-        after,
+        after: request.after,
         limit: OUTBOX_PAGE,
       });
       const items: Activity[] = [];

@@ -82,20 +82,14 @@ export function registerDocuments(
     return false;
   }
 
-  federation
-    .setObjectDispatcher(
-      APObject,
-      "/ap/content/{id}",
-      async (ctx, { id }) => (await contentDocument(ctx, id))?.document ?? null,
-    )
-    .authorize(async (ctx, { id }) => mayView(ctx, (await contentDocument(ctx, id))?.viewers));
-  federation
-    .setObjectDispatcher(
-      APActivity,
-      "/ap/activities/{id}",
-      async (ctx, { id }) => (await activityDocument(ctx, id))?.document ?? null,
-    )
-    .authorize(async (ctx, { id }) => mayView(ctx, (await activityDocument(ctx, id))?.viewers));
+  for (const [cls, path, find] of [
+    [APObject, "/ap/content/{id}", contentDocument],
+    [APActivity, "/ap/activities/{id}", activityDocument],
+  ] as const) {
+    federation
+      .setObjectDispatcher(cls, path, async (ctx, { id }) => (await find(ctx, id))?.document ?? null)
+      .authorize(async (ctx, { id }) => mayView(ctx, (await find(ctx, id))?.viewers));
+  }
 
   return {
     /** The status of a refused request to `federation.fetch()`: 401 (sign it) or 403 (not for you). */

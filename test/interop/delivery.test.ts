@@ -116,6 +116,26 @@ test("FediFlow's Follow of a peer actor is signed, verified by the peer, and the
     assert.equal(verified.activity?.object, actors[name]?.id);
     assert.ok(Object.keys((await peer.state(name)).followers).includes(actorUrl(school.ids.student)));
   }
+  // The student's following collection lists both (accepted) follows; the Follow's id dereferences for its object only.
+  const collection = JSON.parse((await modern.fetch(`${actorUrl(school.ids.student)}/following`)).body) as {
+    totalItems: number;
+    first: string | { id: string };
+  };
+  assert.equal(collection.totalItems, 2);
+  const first = typeof collection.first === "string" ? collection.first : collection.first.id;
+  const page = JSON.parse((await modern.fetch(first)).body) as { orderedItems?: string[]; items?: string[] };
+  assert.deepEqual(
+    [...(page.orderedItems ?? page.items ?? [])].sort(),
+    [actors.alice?.id, actors.bob?.id].sort(),
+  );
+  const follow = (await receivedActivities(modern, "Follow")).find((r) => r.verification.verified);
+  const followId = String(follow?.activity?.id);
+  assert.equal(
+    (await modern.fetch(followId, { as: "alice" })).status,
+    200,
+    "the followed actor reads the Follow",
+  );
+  assert.equal((await modern.fetch(followId, { as: "dave" })).status, 403, "another actor does not");
 });
 
 test("a lesson's Create reaches every follower of the course, signed and verified by each peer", async () => {
