@@ -76,8 +76,9 @@ function peek(body: ArrayBuffer): { type: string; host: string } {
  * The ActivityPub surface, handed to Fedify's `federation.fetch()`: WebFinger, NodeInfo, actors, their
  * inboxes, outboxes, followers and following, the shared inbox, and the documents behind FediFlow's
  * object and activity ids (documents.ts: 401 unsigned, 403 outside the audience). Only these paths
- * reach Fedify, with secret headers removed; inbox bodies are size-limited (413). Each path is a Hono route so metrics and spans
- * carry its template. Refused inbox posts (bad signature, malformed) are counted as `rejected`.
+ * reach Fedify, with secret headers removed; inbox bodies are size-limited (413). Each path is a Hono
+ * route so metrics and spans carry its template. Refused inbox posts (bad signature, malformed) are
+ * counted as `rejected`.
  */
 export function activityPubRoutes(federation: FederationService, metrics: Metrics, inboxLimitBytes: number) {
   const app = new Hono<PlatformEnv>();
