@@ -5,8 +5,8 @@
  *
  * Processes: one `NODE_TYPE=web` FediFlow process takes the signed follows and the publish request;
  * `NODE_TYPE=worker` processes drain the durable queue. A first worker handles the follow phase (verifies
- * the follows, answers Accept) and is stopped; then a fresh worker delivers lesson 1 alone, and with a
- * second worker beside it lesson 2. Every process shares one PostgreSQL database (a fresh one on
+ * the follows, answers Accept) and is stopped; then a fresh worker delivers a lesson alone, and with a
+ * second worker beside it another (each measured lesson follows an unmeasured warm-up lesson). Every process shares one PostgreSQL database (a fresh one on
  * TEST_DATABASE_URL's server, dropped afterwards).
  * The H servers run in the benchmark process and record when each inbox received each activity.
  * Latency is end to end: from the publish request to the inbox, one clock. Bounded: each phase gives
@@ -214,9 +214,31 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
     await followWorker.stop();
 
     const results: FanoutResult[] = [];
-    for (const [lesson, wanted] of options.workers.entries()) {
+    const expected = shared ? hosts : count;
+    /** Publishes one lesson; resolves with the deliveries of its Create and when the request was sent. */
+    const publish = async (title: string) => {
+      // One activity is published at a time: the ids not seen before are this lesson's Create.
+      const earlier = new Set(arrivals.map((a) => a.activity));
+      const mine = () => arrivals.filter((a) => !earlier.has(a.activity));
+      const publishedAt = performance.now();
+      const created = await school.instructor.post(`/courses/${course.body.id}/content`, {
+        content_type: "lesson",
+        title,
+        body: "One activity, many inboxes",
+      });
+      expectStatus(created, 201);
+      await pollUntil(() => mine().length >= expected, {
+        timeoutMs: deadlineMs,
+        intervalMs: 10,
+        description: `${expected} deliveries of ${title}`,
+      }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 500)); // late duplicates, if any
+      return { publishedAt, received: mine() };
+    };
+    for (const wanted of options.workers) {
       while (workers.length < wanted) workers.push(await startWorker(true));
-      const expected = shared ? hosts : count;
+      // Unmeasured: a fresh worker's first delivery pays for JIT, key import and connections.
+      await publish(`Warm-up for ${wanted} worker(s)`);
       let peakRss = 0;
       const sampler = setInterval(() => {
         for (const w of workers)
@@ -227,24 +249,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
             () => {},
           );
       }, 50);
-      const earlier = new Set(arrivals.map((a) => a.activity));
-      const publishedAt = performance.now();
-      const created = await school.instructor.post<{ id: string }>(`/courses/${course.body.id}/content`, {
-        content_type: "lesson",
-        title: `Fan-out lesson ${lesson + 1}`,
-        body: "One activity, many inboxes",
-      });
-      expectStatus(created, 201);
-      // One activity is published per phase: the ids not seen before are this lesson's Create.
-      const mine = () => arrivals.filter((a) => !earlier.has(a.activity));
-      await pollUntil(() => mine().length >= expected, {
-        timeoutMs: deadlineMs,
-        intervalMs: 10,
-        description: `${expected} deliveries of lesson ${lesson + 1}`,
-      }).catch(() => {});
-      await new Promise((resolve) => setTimeout(resolve, 500)); // late duplicates, if any
+      const { publishedAt, received } = await publish(`Fan-out with ${wanted} worker(s)`);
       clearInterval(sampler);
-      const received = mine();
       const latencies = received.map((a) => a.at - publishedAt).sort((x, y) => x - y);
       const unique = new Set(received.map((a) => a.inbox)).size;
       const lastMs = latencies.at(-1) ?? Number.NaN;
