@@ -5,48 +5,46 @@
  * HTTP server spans come from a Hono middleware, not from monkey-patching, so they exist on all runtimes.
  */
 import type { ExportResult } from "@opentelemetry/core";
-import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import {
-  envDetector,
-  hostDetector,
-  osDetector,
-  processDetector,
-  type ResourceDetector,
-  resourceFromAttributes,
-  serviceInstanceIdDetector,
-} from "@opentelemetry/resources";
-import {
-  BatchLogRecordProcessor,
-  type LogRecordExporter,
-  type ReadableLogRecord,
-} from "@opentelemetry/sdk-logs";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import type { ResourceDetector } from "@opentelemetry/resources";
+import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import type { NodeSDK } from "@opentelemetry/sdk-node";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
-  ATTR_SERVICE_NAME,
-  ATTR_SERVICE_VERSION,
-} from "@opentelemetry/semantic-conventions";
-import {
   ATTR_PROCESS_RUNTIME_DESCRIPTION,
   ATTR_PROCESS_RUNTIME_NAME,
   ATTR_PROCESS_RUNTIME_VERSION,
-} from "@opentelemetry/semantic-conventions/incubating";
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from "./attributes.ts";
 import { recordExportResult } from "./export-health.ts";
 import { isSecretName } from "./redaction.ts";
 
-type Exporter<T> = {
+interface Exporter<T> {
   export(items: T[], done: (result: ExportResult) => void): void;
   shutdown(): Promise<void>;
-  forceFlush?(): Promise<void>;
-};
+  forceFlush(): Promise<void>;
+}
 
-function redactAttributes(items: readonly { attributes: Record<string, unknown> }[]): void {
+type WithAttributes = { attributes: Record<string, unknown> };
+
+// Attribute names are a small, fixed set (semantic conventions, log properties): one regex test per name.
+const secretVerdicts = new Map<string, boolean>();
+function secret(key: string): boolean {
+  let verdict = secretVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = isSecretName(key);
+    if (secretVerdicts.size < 10_000) secretVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function redactAttributes(items: readonly WithAttributes[]): void {
   for (const item of items) {
-    for (const key of Object.keys(item.attributes)) {
+    const { attributes } = item;
+    for (const key in attributes) {
       // Secret-named attributes never leave the process, whoever set them (Fedify records request headers).
-      if (isSecretName(key)) item.attributes[key] = "[REDACTED]";
+      if (secret(key)) attributes[key] = "[REDACTED]";
     }
   }
 }
@@ -55,22 +53,21 @@ function redactAttributes(items: readonly { attributes: Record<string, unknown> 
  * Redacts secret attributes, passes exports through and counts the failures, so a dead Collector
  * shows up in /metrics.
  */
-function guardedExporter<T extends { attributes: Record<string, unknown> }, E extends Exporter<T>>(
+function guardedExporter<T extends WithAttributes>(
   signal: "traces" | "logs",
-  exporter: E,
-): E {
-  return new Proxy(exporter, {
-    get(target, property, receiver) {
-      if (property !== "export") return Reflect.get(target, property, receiver);
-      return (items: T[], done: (result: ExportResult) => void) => {
-        redactAttributes(items);
-        target.export(items, (result) => {
-          recordExportResult(signal, result);
-          done(result);
-        });
-      };
+  exporter: Exporter<T>,
+): Exporter<T> {
+  return {
+    export(items, done) {
+      redactAttributes(items);
+      exporter.export(items, (result) => {
+        recordExportResult(signal, result);
+        done(result);
+      });
     },
-  });
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+  };
 }
 
 const env = process.env;
@@ -117,8 +114,34 @@ const runtimeDetector: ResourceDetector = {
   },
 };
 
-function startSdk(): NodeSDK | undefined {
+/**
+ * Starts the SDK. Its packages are loaded here, and only when telemetry is on: with
+ * OTEL_SDK_DISABLED=true none of them is resident.
+ */
+async function startSdk(): Promise<NodeSDK | undefined> {
   if (env.OTEL_SDK_DISABLED === "true") return undefined;
+  const [
+    { OTLPLogExporter },
+    { OTLPTraceExporter },
+    {
+      envDetector,
+      hostDetector,
+      osDetector,
+      processDetector,
+      resourceFromAttributes,
+      serviceInstanceIdDetector,
+    },
+    { BatchLogRecordProcessor },
+    { NodeSDK },
+    { BatchSpanProcessor },
+  ] = await Promise.all([
+    import("@opentelemetry/exporter-logs-otlp-proto"),
+    import("@opentelemetry/exporter-trace-otlp-proto"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/sdk-logs"),
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/sdk-trace"),
+  ]);
   const tracesOn = env.OTEL_TRACES_EXPORTER !== "none";
   const logsOn = env.OTEL_LOGS_EXPORTER !== "none";
   const sdk = new NodeSDK({
@@ -130,7 +153,7 @@ function startSdk(): NodeSDK | undefined {
     spanProcessors: tracesOn
       ? [
           new BatchSpanProcessor({
-            exporter: guardedExporter<ReadableSpan & { attributes: Record<string, unknown> }, SpanExporter>(
+            exporter: guardedExporter<ReadableSpan & WithAttributes>(
               "traces",
               new OTLPTraceExporter(EXPORTER_OPTIONS),
             ),
@@ -141,10 +164,10 @@ function startSdk(): NodeSDK | undefined {
     logRecordProcessors: logsOn
       ? [
           new BatchLogRecordProcessor({
-            exporter: guardedExporter<
-              ReadableLogRecord & { attributes: Record<string, unknown> },
-              LogRecordExporter
-            >("logs", new OTLPLogExporter(EXPORTER_OPTIONS)),
+            exporter: guardedExporter<ReadableLogRecord & WithAttributes>(
+              "logs",
+              new OTLPLogExporter(EXPORTER_OPTIONS),
+            ),
             ...queueSettings("OTEL_BLRP"),
           }),
         ]
@@ -169,7 +192,7 @@ function startSdk(): NodeSDK | undefined {
 // Imported both by the preload and by main.ts: start once per process.
 const globalKey = Symbol.for("fediflow.telemetry.sdk");
 const holder = globalThis as { [globalKey]?: NodeSDK | null };
-if (holder[globalKey] === undefined) holder[globalKey] = startSdk() ?? null;
+if (holder[globalKey] === undefined) holder[globalKey] = (await startSdk()) ?? null;
 
 /** Flushes and stops the exporters, giving up after `timeoutMs` so shutdown never hangs on a dead Collector. */
 export async function shutdownTelemetry(timeoutMs: number): Promise<void> {
