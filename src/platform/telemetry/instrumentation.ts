@@ -7,7 +7,6 @@
 import type { ExportResult } from "@opentelemetry/core";
 import type { ResourceDetector } from "@opentelemetry/resources";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
-import type { NodeSDK } from "@opentelemetry/sdk-node";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
@@ -114,84 +113,113 @@ const runtimeDetector: ResourceDetector = {
   },
 };
 
+interface RunningSdk {
+  shutdown(): Promise<void>;
+}
+
 /**
- * Starts the SDK. Its packages are loaded here, and only when telemetry is on: with
- * OTEL_SDK_DISABLED=true none of them is resident.
+ * Starts the SDK — context manager, propagators, tracer and logger providers with the standard OTEL_*
+ * variables (sdk-environment.ts) — and registers it with the API. Its packages are loaded here, and
+ * only when telemetry is on: with OTEL_SDK_DISABLED=true none of them is resident.
  */
-async function startSdk(): Promise<NodeSDK | undefined> {
+async function startSdk(): Promise<RunningSdk | undefined> {
   if (env.OTEL_SDK_DISABLED === "true") return undefined;
   const [
+    api,
+    { diagLogLevelFromString, getStringFromEnv },
+    { AsyncLocalStorageContextManager },
     { OTLPLogExporter },
     { OTLPTraceExporter },
-    {
-      envDetector,
-      hostDetector,
-      osDetector,
-      processDetector,
-      resourceFromAttributes,
-      serviceInstanceIdDetector,
-    },
-    { BatchLogRecordProcessor },
-    { NodeSDK },
-    { BatchSpanProcessor },
+    resources,
+    { BatchLogRecordProcessor, LoggerProvider },
+    { BatchSpanProcessor, TracerProvider },
+    fromEnv,
   ] = await Promise.all([
+    import("@opentelemetry/api"),
+    import("@opentelemetry/core"),
+    import("@opentelemetry/context-async-hooks"),
     import("@opentelemetry/exporter-logs-otlp-proto"),
     import("@opentelemetry/exporter-trace-otlp-proto"),
     import("@opentelemetry/resources"),
     import("@opentelemetry/sdk-logs"),
-    import("@opentelemetry/sdk-node"),
     import("@opentelemetry/sdk-trace"),
+    import("./sdk-environment.ts"),
   ]);
-  const tracesOn = env.OTEL_TRACES_EXPORTER !== "none";
-  const logsOn = env.OTEL_LOGS_EXPORTER !== "none";
-  const sdk = new NodeSDK({
-    resource: resourceFromAttributes({
+  const logLevel = getStringFromEnv("OTEL_LOG_LEVEL");
+  if (logLevel)
+    api.diag.setLogger(new api.DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const propagator = await fromEnv.propagatorFromEnv();
+  if (propagator) api.propagation.setGlobalPropagator(propagator);
+
+  // Our defaults first; the SDK's default detectors (OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
+  // through envDetector) then override them, as in NodeSDK; last the runtime's own name and version.
+  const resource = resources
+    .resourceFromAttributes({
       [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? "fediflow-api",
       [ATTR_SERVICE_VERSION]: env.APP_VERSION ?? "0.1.0",
       [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? "development",
-    }),
-    spanProcessors: tracesOn
-      ? [
-          new BatchSpanProcessor({
-            exporter: guardedExporter<ReadableSpan & WithAttributes>(
-              "traces",
-              new OTLPTraceExporter(EXPORTER_OPTIONS),
-            ),
-            ...queueSettings("OTEL_BSP"),
-          }),
-        ]
-      : [],
-    logRecordProcessors: logsOn
-      ? [
-          new BatchLogRecordProcessor({
-            exporter: guardedExporter<ReadableLogRecord & WithAttributes>(
-              "logs",
-              new OTLPLogExporter(EXPORTER_OPTIONS),
-            ),
-            ...queueSettings("OTEL_BLRP"),
-          }),
-        ]
-      : [],
-    // The SDK's default detectors, then the runtime's own name and version.
-    resourceDetectors: [
-      serviceInstanceIdDetector,
-      processDetector,
-      hostDetector,
-      osDetector,
-      envDetector,
-      runtimeDetector,
-    ],
-    // Metrics are scraped from /metrics (prom-client); no OTLP metric exporter.
-    metricReaders: [],
-    instrumentations: [],
-  });
-  sdk.start();
-  return sdk;
+    })
+    .merge(
+      resources.detectResources({
+        detectors: [
+          resources.serviceInstanceIdDetector,
+          resources.processDetector,
+          resources.hostDetector,
+          resources.osDetector,
+          resources.envDetector,
+          runtimeDetector,
+        ],
+      }),
+    );
+
+  const providers: RunningSdk[] = [];
+  if (env.OTEL_TRACES_EXPORTER !== "none") {
+    const tracerProvider = new TracerProvider({
+      resource,
+      sampler: fromEnv.samplerFromEnv(),
+      spanLimits: fromEnv.spanLimitsFromEnv(),
+      spanProcessors: [
+        new BatchSpanProcessor({
+          exporter: guardedExporter<ReadableSpan & WithAttributes>(
+            "traces",
+            new OTLPTraceExporter(EXPORTER_OPTIONS),
+          ),
+          ...queueSettings("OTEL_BSP"),
+        }),
+      ],
+    });
+    api.trace.setGlobalTracerProvider(tracerProvider);
+    providers.push(tracerProvider);
+  }
+  if (env.OTEL_LOGS_EXPORTER !== "none") {
+    const loggerProvider = new LoggerProvider({
+      resource,
+      logRecordLimits: fromEnv.logRecordLimitsFromEnv(),
+      processors: [
+        new BatchLogRecordProcessor({
+          exporter: guardedExporter<ReadableLogRecord & WithAttributes>(
+            "logs",
+            new OTLPLogExporter(EXPORTER_OPTIONS),
+          ),
+          ...queueSettings("OTEL_BLRP"),
+        }),
+      ],
+    });
+    api.logs.setGlobalLoggerProvider(loggerProvider);
+    providers.push(loggerProvider);
+  }
+  // Metrics are scraped from /metrics (prom-client); no OTLP metric exporter.
+  return {
+    async shutdown() {
+      await Promise.all(providers.map((p) => p.shutdown()));
+    },
+  };
 }
 
 // Imported both by the preload and by main.ts: start once per process.
 const globalKey = Symbol.for("fediflow.telemetry.sdk");
-const holder = globalThis as { [globalKey]?: NodeSDK | null };
+const holder = globalThis as { [globalKey]?: RunningSdk | null };
 if (holder[globalKey] === undefined) holder[globalKey] = (await startSdk()) ?? null;
 
 /** Flushes and stops the exporters, giving up after `timeoutMs` so shutdown never hangs on a dead Collector. */
