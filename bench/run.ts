@@ -18,6 +18,8 @@
  *   BENCH_ROUND_SECONDS   seconds per round (5)
  *   BENCH_CONNECTIONS     (32)
  *   BENCH_FOLLOWERS / BENCH_HOSTS   fan-out size (1000 / 20)
+ *   BENCH_NODE_ARGS       flags for every FediFlow process on Node (e.g. V8 heap sizing, which NODE_OPTIONS
+ *                         refuses), recorded in the results
  *   BENCH_CPU_PROF=<dir>  CPU profiles of every Node FediFlow process, one subdirectory per server
  *                         (summarise them with `node bench/profile-summary.ts <dir>/<server>`)
  * README.md is rewritten only by a run of the four default parts. `node bench/run.ts --render`
@@ -58,6 +60,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const COURSES = 20;
 
 const resultsFile = new URL("./results.json", import.meta.url);
@@ -131,6 +134,7 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
       database: db,
       env,
       inspect: true,
+      nodeArgs: NODE_ARGS,
       cpuProfileDir: runtime === "node" ? profileDir(key) : undefined,
     });
     stops.push(() => service.stop());
@@ -251,7 +255,7 @@ async function soak(
   env: Record<string, string>,
   seconds: number,
 ): Promise<SoakResult> {
-  const service = await startService({ runtime: "node", database, env });
+  const service = await startService({ runtime: "node", database, env, nodeArgs: NODE_ARGS });
   try {
     const pid = service.pid;
     const load = (s: number) =>
@@ -289,7 +293,13 @@ async function main(): Promise<void> {
   const results: Results = {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()}/${arch()}, Node ${process.version}`,
-    settings: { roundSeconds: ROUND_SECONDS, rounds: ROUNDS, connections: CONNECTIONS, parts: PARTS },
+    settings: {
+      roundSeconds: ROUND_SECONDS,
+      rounds: ROUNDS,
+      connections: CONNECTIONS,
+      parts: PARTS,
+      ...(NODE_ARGS.length > 0 ? { nodeArgs: NODE_ARGS } : {}),
+    },
     load: { start: load1(), end: 0 },
     http: {},
     fanout: [],
@@ -306,6 +316,7 @@ async function main(): Promise<void> {
       followers: Number(process.env.BENCH_FOLLOWERS ?? 1000),
       hosts: Number(process.env.BENCH_HOSTS ?? 20),
       workers: [1, 2],
+      nodeArgs: NODE_ARGS,
       cpuProfileDir: PROFILE_DIR ? join(PROFILE_DIR, "fanout") : undefined,
       log,
     });

@@ -116,6 +116,8 @@ export interface FanoutOptions {
   shared?: boolean;
   /** Extra environment for every FediFlow process (FEDERATION_QUEUE_*). */
   env?: Record<string, string>;
+  /** Flags for every FediFlow process (Node). */
+  nodeArgs?: string[];
   /** Write a CPU profile of each delivering worker process into this directory. */
   cpuProfileDir?: string;
   deadlineMs?: number;
@@ -146,17 +148,21 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
     FEDERATION_ORIGIN: origin,
     FEDERATION_ALLOW_PRIVATE_ADDRESSES: "true",
     FEDERATION_QUEUE_POLL_MS: "100",
+    // As the figure was taken: no OTLP export, warnings and errors logged.
+    OTEL_SDK_DISABLED: "true",
     LOG_LEVEL: "warning",
     ...options.env,
   };
   const web = await startService({
     runtime: "node",
+    nodeArgs: options.nodeArgs,
     database,
     env: { ...common, PORT: String(port), NODE_TYPE: "web" },
   });
   const startWorker = (profile: boolean) =>
     startService({
       runtime: "node",
+      nodeArgs: options.nodeArgs,
       database,
       env: { ...common, NODE_TYPE: "worker" },
       cpuProfileDir: profile ? options.cpuProfileDir : undefined,

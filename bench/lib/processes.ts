@@ -13,6 +13,18 @@ import { ADMIN_TOKEN, type Runtime, runtimeCommand } from "../../test/support/sp
 
 const root = join(import.meta.dirname, "..", "..");
 
+// Every process the benchmark starts is told to stop when the benchmark exits, even on an uncaught error.
+const started = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+});
+function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once("exit", () => started.delete(child));
+  return child;
+}
+
 export interface Child {
   url: string;
   pid: number;
@@ -21,11 +33,13 @@ export interface Child {
 
 /** Starts a helper program that prints `{"port": N}` first; the rest of its stdout is discarded unread. */
 async function startChild(command: string, args: string[], env: Record<string, string>): Promise<Child> {
-  const child: ChildProcess = spawn(command, args, {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = track(
+    spawn(command, args, {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    }),
+  );
   const exited = once(child, "exit");
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const first = once(lines, "line") as Promise<[string]>;
@@ -93,6 +107,8 @@ export interface ServiceOptions {
   cpuProfileDir?: string;
   /** Node only: let `collectGarbage` reach the process through its inspector (loopback, random port). */
   inspect?: boolean;
+  /** Node only: V8 and Node flags on the command line (some, like V8's GC tuning, are refused in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 export interface Service extends Child {
@@ -115,24 +131,27 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       : [];
   const port = options.env.PORT ?? String(await freePort());
   const [command, ...args] = runtimeCommand(options.runtime);
-  const child = spawn(command as string, args, {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: "127.0.0.1",
-      ADMIN_TOKEN,
-      PASSWORD_HASH_COST: "10",
-      RATE_LIMIT_MAX: "1000000",
-      DATABASE_POOL_MAX: "10",
-      ...options.database.env,
-      ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
-      ...options.env,
-      PORT: port,
-      ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(" ") } : {}),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  if (options.runtime === "node") args.unshift(...(options.nodeArgs ?? []));
+  const child = track(
+    spawn(command as string, args, {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HOST: "127.0.0.1",
+        ADMIN_TOKEN,
+        PASSWORD_HASH_COST: "10",
+        RATE_LIMIT_MAX: "1000000",
+        DATABASE_POOL_MAX: "10",
+        ...options.database.env,
+        ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+        ...options.env,
+        PORT: port,
+        ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(" ") } : {}),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   child.stdout?.resume();
   const stderr: string[] = [];
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {

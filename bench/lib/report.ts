@@ -63,7 +63,13 @@ export interface SoakResult {
 export interface Results {
   date: string;
   machine: string;
-  settings: { roundSeconds: number; rounds: number; connections: number; parts: string[] };
+  settings: {
+    roundSeconds: number;
+    rounds: number;
+    connections: number;
+    parts: string[];
+    nodeArgs?: string[];
+  };
   load: { start: number; end: number };
   http: Partial<Record<TargetKey, TargetResult>>;
   fanout: FanoutResult[];
@@ -271,7 +277,8 @@ export function renderTable(results: Results): string {
   lines.push(
     "",
     `${settings.rounds} alternating rounds of ${settings.roundSeconds} s per server (medians; RSS under load is the peak), ${settings.connections} connections; ` +
-      `load average ${results.load.start} at start, ${results.load.end} at end; ${results.date.slice(0, 16).replace("T", " ")} UTC`,
+      `load average ${results.load.start} at start, ${results.load.end} at end; ${results.date.slice(0, 16).replace("T", " ")} UTC` +
+      (settings.nodeArgs ? `; FediFlow on Node started with \`${settings.nodeArgs.join(" ")}\`` : ""),
     `machine: ${results.machine}`,
   );
   return lines.join("\n");
