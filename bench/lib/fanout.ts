@@ -19,7 +19,7 @@ import { CryptographicKey, Endpoints, Person } from "@fedify/vocab";
 import { createSchool, expectStatus } from "../../test/support/api.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { freePort, pollUntil } from "../../test/support/processes.ts";
-import { load1, rssMb } from "./measure.ts";
+import { cpuMicros, load1, rssMb } from "./measure.ts";
 import { type Service, startService } from "./processes.ts";
 import type { FanoutResult } from "./report.ts";
 
@@ -255,8 +255,13 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
             () => {},
           );
       }, 50);
+      const cpu = () =>
+        Promise.all(workers.map((w) => cpuMicros(w.pid))).then((t) => t.reduce((a, b) => a + b, 0));
+      const cpuBefore = await cpu();
       const { publishedAt, received } = await publish(`Fan-out with ${wanted} worker(s)`);
       clearInterval(sampler);
+      // Includes the 500 ms watched for late duplicates, when the workers are idle.
+      const workerCpuMs = (await cpu()) - cpuBefore;
       const latencies = received.map((a) => a.at - publishedAt).sort((x, y) => x - y);
       const unique = new Set(received.map((a) => a.inbox)).size;
       const lastMs = latencies.at(-1) ?? Number.NaN;
@@ -275,6 +280,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         lost: expected - unique,
         duplicated: received.length - unique,
         peakRssMb: peakRss,
+        workerCpuMsPerDelivery: Math.round((workerCpuMs / 1000 / Math.max(1, received.length)) * 100) / 100,
         load: load1(),
       };
       log(`fan-out with ${wanted} worker(s): ${JSON.stringify(result)}`);

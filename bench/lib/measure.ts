@@ -12,7 +12,7 @@ import autocannon from "autocannon";
 const USER_HZ = 100;
 
 /** User + system CPU time the process has used so far, in microseconds. */
-async function cpuMicros(pid: number): Promise<number> {
+export async function cpuMicros(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
   // Fields after the command name (which may contain spaces) start at state = field 3.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -48,6 +48,8 @@ export interface FanoutResult {
   duplicated: number;
   /** Largest RSS of any worker process during the fan-out. */
   peakRssMb: number;
+  /** CPU time of the worker processes (user + system) per delivery: comparable on a busy machine. */
+  workerCpuMsPerDelivery: number;
   load: number;
 }
 
@@ -241,13 +243,13 @@ export function renderTable(results: Results): string {
   if (results.fanout.length > 0) {
     lines.push(
       "",
-      "| fan-out: 1 activity, distinct inboxes | deliveries/s | first ms | p50 ms | p95 ms | max ms | lost | duplicated | peak RSS MB | load avg |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| fan-out: 1 activity, distinct inboxes | deliveries/s | first ms | p50 ms | p95 ms | max ms | lost | duplicated | worker CPU ms/delivery | peak RSS MB | load avg |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const f of results.fanout) {
       const label = `${f.followers} followers on ${f.hosts} hosts, ${f.workers} worker process${f.workers === 1 ? "" : "es"}`;
       lines.push(
-        `| ${label} | ${f.deliveriesPerSecond} | ${f.latencyMs.first} | ${f.latencyMs.p50} | ${f.latencyMs.p95} | ${f.latencyMs.max} | ${f.lost} | ${f.duplicated} | ${f.peakRssMb} | ${f.load} |`,
+        `| ${label} | ${f.deliveriesPerSecond} | ${f.latencyMs.first} | ${f.latencyMs.p50} | ${f.latencyMs.p95} | ${f.latencyMs.max} | ${f.lost} | ${f.duplicated} | ${f.workerCpuMsPerDelivery} | ${f.peakRssMb} | ${f.load} |`,
       );
     }
   }

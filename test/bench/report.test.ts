@@ -66,6 +66,7 @@ function results(): Results {
         lost: 0,
         duplicated: 1,
         peakRssMb: 180,
+        workerCpuMsPerDelivery: 1.5,
         load: 3,
       },
     ],
@@ -105,7 +106,10 @@ test("the table has a row per measured server and fan-out, and only measured fig
   );
   assert.match(table, /\| telemetry on \/ off, req\/s \| 0\.67× \| ≥ 0\.85× \| \*\*no\*\* \|/);
   assert.match(table, /\| fan-out, 1 worker, deliveries\/s \| 1200 \/s \| ≥ 1000 \/s \| yes \|/);
-  assert.match(table, /1000 followers on 20 hosts, 1 worker process \| 1200 \|/);
+  assert.match(
+    table,
+    /1000 followers on 20 hosts, 1 worker process \| 1200 \| 100 \| 500 \| 900 \| 1000 \| 0 \| 1 \| 1\.5 \| 180 \| 3 \|/,
+  );
   assert.doesNotMatch(table, /Bun/);
   assert.match(table, /load average 1 at start, 2 at end/);
 });
