@@ -11,7 +11,8 @@
  * Needs the PostgreSQL and Redis of `eval "$(bash scripts/test-services.sh)"` (a fresh database is
  * created and dropped). Everything listens on 127.0.0.1 and is stopped by its PID. Settings:
  *   BENCH_PARTS           telemetry,runtimes,embedded,fanout (the default: all four). Optional parts:
- *                         `seed` (the spec's seed stack: Express, node-postgres, OTel auto-instrumentation,
+ *                         `signals` (telemetry on with traces, OTLP logs or the access log taken away:
+ *                         what each signal costs), `seed` (the spec's seed stack: Express, node-postgres, OTel auto-instrumentation,
  *                         winston) and `soak` (RSS under BENCH_SOAK_SECONDS of load with the OTLP endpoint
  *                         down, and up as the control)
  *   BENCH_ROUNDS          measured rounds per server (3; one warm-up round before)
@@ -116,6 +117,8 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   if (PARTS.includes("runtimes")) for (const k of ["bareNode", "bunOn", "bareBun"] as const) wanted.add(k);
   if (PARTS.includes("embedded")) wanted.add("embedded");
   if (PARTS.includes("seed")) wanted.add("seed");
+  if (PARTS.includes("signals"))
+    for (const k of ["noTraces", "noOtlpLogs", "noAccessLog"] as const) wanted.add(k);
 
   const sink = await startOtlpSink();
   stops.push(() => sink.stop());
@@ -162,6 +165,14 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   const onTarget = await addService("on", "node", database, on);
   if (wanted.has("off")) await addService("off", "node", database, telemetryEnv("off", sink.url));
   if (wanted.has("bunOn")) await addService("bunOn", "bun", database, on);
+  // What each signal costs: telemetry on with one signal taken away.
+  const without: [TargetKey, Record<string, string>][] = [
+    ["noTraces", { OTEL_TRACES_EXPORTER: "none" }],
+    ["noOtlpLogs", { OTEL_LOGS_EXPORTER: "none" }],
+    ["noAccessLog", { LOG_LEVEL: "warning" }],
+  ];
+  for (const [key, change] of without)
+    if (wanted.has(key)) await addService(key, "node", database, { ...on, ...change });
   const school = await seed(onTarget.url, "bench");
   const headers = { "x-tenant-id": school.slug, authorization: `Bearer ${school.student.token}` };
   for (const t of targets) t.headers = headers;

@@ -14,6 +14,9 @@ const TARGETS = {
   bareBun: "bare Hono + postgres.js, Bun",
   embedded: "FediFlow, Node, telemetry on, embedded PGlite + in-process cache (`npm start` default)",
   seed: "seed-style Express + node-postgres + OTel auto-instrumentation + winston, Node",
+  noTraces: "FediFlow, Node, telemetry on but no traces (`OTEL_TRACES_EXPORTER=none`)",
+  noOtlpLogs: "FediFlow, Node, telemetry on but no OTLP logs (`OTEL_LOGS_EXPORTER=none`)",
+  noAccessLog: "FediFlow, Node, telemetry on but no access log (`LOG_LEVEL=warning`)",
 } as const;
 export type TargetKey = keyof typeof TARGETS;
 
@@ -171,6 +174,21 @@ export function figures(results: Results): Figure[] {
     {
       name: "embedded / PostgreSQL, req/s",
       value: ratio(embedded?.requestsPerSecond, on?.requestsPerSecond),
+      unit: "×",
+    },
+    {
+      name: "cost of traces, CPU per request",
+      value: ratio(on?.cpuMicrosPerRequest, results.http.noTraces?.cpuMicrosPerRequest),
+      unit: "×",
+    },
+    {
+      name: "cost of OTLP log export, CPU per request",
+      value: ratio(on?.cpuMicrosPerRequest, results.http.noOtlpLogs?.cpuMicrosPerRequest),
+      unit: "×",
+    },
+    {
+      name: "cost of the access log line, CPU per request",
+      value: ratio(on?.cpuMicrosPerRequest, results.http.noAccessLog?.cpuMicrosPerRequest),
       unit: "×",
     },
     {
