@@ -54,6 +54,7 @@ import {
   type TargetKey,
   type TargetResult,
 } from "./lib/report.ts";
+import { scrapeCost } from "./lib/scrape.ts";
 
 const DEFAULT_PARTS = ["telemetry", "runtimes", "embedded", "fanout"];
 const PARTS = (process.env.BENCH_PARTS ?? DEFAULT_PARTS.join(",")).split(",").map((p) => p.trim());
@@ -242,6 +243,7 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   if (!exported["/v1/traces"]?.requests || !exported["/v1/logs"]?.requests)
     throw new Error(`telemetry on exported no traces or no logs to the sink: ${JSON.stringify(exported)}`);
   log(`OTLP sink received ${JSON.stringify(exported)}`);
+  if (PARTS.includes("telemetry")) results.metricsScrape = await scrapeCost();
   if (PARTS.includes("soak")) {
     const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
     results.soak = {

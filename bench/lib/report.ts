@@ -79,6 +79,8 @@ export interface Results {
   http: Partial<Record<TargetKey, TargetResult>>;
   fanout: FanoutResult[];
   soak?: { collectorDown: SoakResult; collectorUp: SoakResult };
+  /** /metrics render time and size with 50 routes x 20 tenants (bench/lib/scrape.ts). */
+  metricsScrape?: { text: { ms: number; bytes: number }; openMetrics: { ms: number; bytes: number } };
 }
 
 const median = (values: number[]): number => {
@@ -281,6 +283,13 @@ export function renderTable(results: Results): string {
         `| ${f.name} | ${cell(f.value, f.unit)} | ${goal} | ${met === undefined ? "" : met ? "yes" : "**no**"} |`,
       );
     }
+  }
+  if (results.metricsScrape) {
+    const { text, openMetrics } = results.metricsScrape;
+    lines.push(
+      "",
+      `/metrics with 50 routes x 20 tenants: text ${text.ms} ms / ${text.bytes} bytes, OpenMetrics with exemplars ${openMetrics.ms} ms / ${openMetrics.bytes} bytes per scrape  `,
+    );
   }
   if (results.soak) {
     lines.push("");
