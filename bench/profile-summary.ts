@@ -7,7 +7,8 @@
  *
  *   node bench/profile-summary.ts <file.cpuprofile | directory> [--top 25]
  *
- * Idle time is left out of the shares: they are shares of the time the process was busy.
+ * Idle time and start-up (module loading and compilation, type stripping) are left out of the shares:
+ * they are shares of the time the process was busy serving.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     const byFunction = new Map<string, number>();
     let busy = 0;
     let total = 0;
+    let startup = 0;
     const files = await profileFiles(path);
     for (const file of files) {
       const profile = JSON.parse(await readFile(file, "utf8")) as Profile;
@@ -64,6 +66,19 @@ async function main(): Promise<void> {
       const parents = new Map<number, number>();
       for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
       const runtime = new Set(["node: (runtime)", "(native)"]);
+      const startupCache = new Map<number, boolean>();
+      const isStartup = (id: number): boolean => {
+        const cached = startupCache.get(id);
+        if (cached !== undefined) return cached;
+        const url = (nodes.get(id) as ProfileNode).callFrame.url;
+        const parent = parents.get(id);
+        const result =
+          url.startsWith("node:internal/modules/") ||
+          url.includes("amaro") ||
+          (parent !== undefined && isStartup(parent));
+        startupCache.set(id, result);
+        return result;
+      };
       const callerCache = new Map<number, string>();
       const callerOf = (id: number): string => {
         const cached = callerCache.get(id);
@@ -85,6 +100,10 @@ async function main(): Promise<void> {
         const micros = profile.timeDeltas[i] ?? 0;
         total += micros;
         if (!node || node.callFrame.functionName === "(idle)") return;
+        if (isStartup(id)) {
+          startup += micros;
+          return;
+        }
         busy += micros;
         const { url, functionName, lineNumber } = node.callFrame;
         const bucket = bucketOf(url, functionName);
@@ -97,30 +116,21 @@ async function main(): Promise<void> {
     }
     const share = (micros: number) => `${((micros / busy) * 100).toFixed(1)} %`;
     const ms = (micros: number) => Math.round(micros / 1000);
-    const lines = [
-      `## ${path} (${files.length} profile${files.length === 1 ? "" : "s"}): busy ${ms(busy)} ms of ${ms(total)} ms`,
-      "",
-      "| self time by package / module | ms | share of busy |",
+    const table = (title: string, entries: Map<string, number>) => [
+      `| ${title} | ms | share of busy |`,
       "| --- | ---: | ---: |",
-      ...[...byBucket]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, top)
-        .map(([name, micros]) => `| ${name} | ${ms(micros)} | ${share(micros)} |`),
-      "",
-      "| self time, Node's and native code charged to their caller | ms | share of busy |",
-      "| --- | ---: | ---: |",
-      ...[...byCaller]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, top)
-        .map(([name, micros]) => `| ${name} | ${ms(micros)} | ${share(micros)} |`),
-      "",
-      "| self time by function | ms | share of busy |",
-      "| --- | ---: | ---: |",
-      ...[...byFunction]
+      ...[...entries]
         .sort((a, b) => b[1] - a[1])
         .slice(0, top)
         .map(([name, micros]) => `| ${name.replaceAll("|", "\\|")} | ${ms(micros)} | ${share(micros)} |`),
       "",
+    ];
+    const lines = [
+      `## ${path} (${files.length} profile${files.length === 1 ? "" : "s"}): busy ${ms(busy)} ms of ${ms(total)} ms (start-up ${ms(startup)} ms left out)`,
+      "",
+      ...table("self time by package / module", byBucket),
+      ...table("self time, Node's and native code charged to their caller", byCaller),
+      ...table("self time by function", byFunction),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   }

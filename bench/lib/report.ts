@@ -193,42 +193,29 @@ export function figures(results: Results): Figure[] {
       value: ratio(on?.cpuMicrosPerRequest, results.http.noAccessLog?.cpuMicrosPerRequest),
       unit: "×",
     },
-    {
-      name: "fan-out, 1 worker, deliveries/s",
-      value: one?.deliveriesPerSecond,
-      unit: "/s",
-      goal: { op: ">=", target: 1000 },
-    },
-    {
-      name: "fan-out, 1 worker, p95",
-      value: one?.latencyMs.p95,
-      unit: "ms",
-      goal: { op: "<=", target: 2000 },
-    },
-    {
-      name: "fan-out, 1 worker, lost + duplicated",
-      value: one ? one.lost + one.duplicated : undefined,
-      unit: "",
-      goal: { op: "<=", target: 0 },
-    },
-    {
-      name: "fan-out, 2 workers, deliveries/s",
-      value: two?.deliveriesPerSecond,
-      unit: "/s",
-      goal: { op: ">=", target: 1000 },
-    },
-    {
-      name: "fan-out, 2 workers, p95",
-      value: two?.latencyMs.p95,
-      unit: "ms",
-      goal: { op: "<=", target: 2000 },
-    },
-    {
-      name: "fan-out, 2 workers, lost + duplicated",
-      value: two ? two.lost + two.duplicated : undefined,
-      unit: "",
-      goal: { op: "<=", target: 0 },
-    },
+    ...[one, two].flatMap((f, i): Figure[] => {
+      const workers = i === 0 ? "1 worker" : "2 workers";
+      return [
+        {
+          name: `fan-out, ${workers}, deliveries/s`,
+          value: f?.deliveriesPerSecond,
+          unit: "/s",
+          goal: { op: ">=", target: 1000 },
+        },
+        {
+          name: `fan-out, ${workers}, p95`,
+          value: f?.latencyMs.p95,
+          unit: "ms",
+          goal: { op: "<=", target: 2000 },
+        },
+        {
+          name: `fan-out, ${workers}, lost + duplicated`,
+          value: f ? f.lost + f.duplicated : undefined,
+          unit: "",
+          goal: { op: "<=", target: 0 },
+        },
+      ];
+    }),
     {
       name: "fan-out, 2 workers / 1 worker, deliveries/s",
       value: ratio(two?.deliveriesPerSecond, one?.deliveriesPerSecond),
@@ -245,6 +232,28 @@ export function meets(figure: Figure): boolean | undefined {
 
 const cell = (value: number | undefined, unit = ""): string =>
   value === undefined ? "—" : `${value}${unit === "×" ? "×" : unit ? ` ${unit}` : ""}`;
+
+/**
+ * Pads a Markdown table's columns to one width (as the repository's formatter, Biome, writes tables),
+ * right-aligned where the separator says `---:`. Width counts code points.
+ */
+function aligned(rows: string[][]): string[] {
+  // rows[1] is the separator row.
+  const width = (text: string) => [...text].length;
+  const right = (rows[1] ?? []).map((cell) => cell.endsWith(":"));
+  const widths = (rows[0] ?? []).map((_, c) =>
+    Math.max(3, ...rows.filter((_, r) => r !== 1).map((row) => width(row[c] ?? ""))),
+  );
+  return rows.map((row, r) => {
+    const cells = row.map((cell, c) => {
+      const w = widths[c] as number;
+      if (r === 1) return right[c] ? `${"-".repeat(w - 1)}:` : "-".repeat(w);
+      const pad = " ".repeat(w - width(cell));
+      return right[c] ? pad + cell : cell + pad;
+    });
+    return `| ${cells.join(" | ")} |`;
+  });
+}
 
 /** The whole result as Markdown: servers, fan-out, then every ratio with its goal. */
 export function renderTable(results: Results): string {
@@ -275,7 +284,7 @@ export function renderTable(results: Results): string {
   }
   const measured = figures(results).filter((f) => f.value !== undefined);
   if (measured.length > 0) {
-    lines.push("", "| figure | value | goal | met |", "| --- | ---: | ---: | :---: |");
+    lines.push("", "| figure | value | goal | met |", "| --- | ---: | ---: | --- |");
     for (const f of measured) {
       const goal = f.goal ? `${f.goal.op === ">=" ? "≥" : "≤"} ${cell(f.goal.target, f.unit)}` : "";
       const met = meets(f);
@@ -288,7 +297,7 @@ export function renderTable(results: Results): string {
     const { text, openMetrics } = results.metricsScrape;
     lines.push(
       "",
-      `/metrics with 50 routes x 20 tenants: text ${text.ms} ms / ${text.bytes} bytes, OpenMetrics with exemplars ${openMetrics.ms} ms / ${openMetrics.bytes} bytes per scrape  `,
+      `/metrics with 50 routes x 20 tenants: text ${text.ms} ms / ${text.bytes} bytes, OpenMetrics with exemplars ${openMetrics.ms} ms / ${openMetrics.bytes} bytes per scrape`,
     );
   }
   if (results.soak) {
@@ -298,7 +307,8 @@ export function renderTable(results: Results): string {
       ["up (control)", results.soak.collectorUp],
     ] as const) {
       lines.push(
-        `RSS with the OTLP endpoint ${label}, ${r.seconds} s under load: ${r.rssAfterWarmupMb} MB after warm-up → ${r.rssEndMb} MB, ${r.requests} requests, ${r.errors} errors  `,
+        `RSS with the OTLP endpoint ${label}, ${r.seconds} s under load: ${r.rssAfterWarmupMb} MB after warm-up → ${r.rssEndMb} MB, ${r.requests} requests, ${r.errors} errors`,
+        "",
       );
     }
   }
@@ -310,7 +320,18 @@ export function renderTable(results: Results): string {
       (settings.nodeArgs ? `; FediFlow on Node started with \`${settings.nodeArgs.join(" ")}\`` : ""),
     `machine: ${results.machine}`,
   );
-  return lines.join("\n");
+  // Each run of table rows is aligned as one table.
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (!lines[i]?.startsWith("|")) {
+      out.push(lines[i++] as string);
+      continue;
+    }
+    const rows: string[][] = [];
+    while (lines[i]?.startsWith("|")) rows.push((lines[i++] as string).slice(2, -2).split(" | "));
+    out.push(...aligned(rows));
+  }
+  return out.join("\n");
 }
 
 /** Replaces the text between `<!-- bench:start -->` and `<!-- bench:end -->` (the markers stay). */

@@ -1,24 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createTestDatabase, type TestDatabase } from "../../../test/support/database.ts";
-import { connectDatabase, type Database } from "./client.ts";
+import { connectMigratedTestDatabase } from "../../../test/support/migrated-database.ts";
+import type { Database } from "./client.ts";
 
-let database: TestDatabase;
 let db: Database;
+let close: () => Promise<void>;
 
 before(async () => {
-  database = await createTestDatabase();
-  db = await connectDatabase({
-    url: database.env.DATABASE_URL,
-    poolMax: 2,
-    dataDir: database.env.DATA_DIR ?? "./data",
-    queryTimeoutMs: 5000,
-  });
+  ({ db, close } = await connectMigratedTestDatabase());
 });
-after(async () => {
-  await db.close();
-  await database.drop();
-});
+after(() => close());
 
 test("timestamptz values come back as the ISO 8601 UTC strings JavaScript's Date writes", async () => {
   const moments = [
