@@ -1,5 +1,5 @@
-import { type Span, SpanKind, trace } from "@opentelemetry/api";
-import { createClient } from "redis";
+import { SpanKind, type SpanOptions, trace } from "@opentelemetry/api";
+import { createClient } from "@redis/client";
 import {
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_SYSTEM_NAME,
@@ -68,34 +68,41 @@ export function createRedisCache(url: string, commandTimeoutMs: number, logger: 
   // Connecting happens in the background so start-up and /health work while Redis is down.
   client.connect().catch(() => {});
 
-  const attributes = {
-    [ATTR_DB_SYSTEM_NAME]: "redis",
-    [ATTR_SERVER_ADDRESS]: target.hostname,
-    [ATTR_SERVER_PORT]: Number(target.port || 6379),
+  // One set of span options per command name, built once: a span per command is on every request's path.
+  const spanOptions = new Map<string, SpanOptions>();
+  const optionsOf = (name: string) => {
+    let options = spanOptions.get(name);
+    if (!options) {
+      options = {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_DB_SYSTEM_NAME]: "redis",
+          [ATTR_SERVER_ADDRESS]: target.hostname,
+          [ATTR_SERVER_PORT]: Number(target.port || 6379),
+          [ATTR_DB_OPERATION_NAME]: name,
+        },
+      };
+      spanOptions.set(name, options);
+    }
+    return options;
   };
 
+  // The span is not made active: nothing runs under a command that could be its child.
   async function command<T>(name: string, run: () => Promise<T>): Promise<T> {
-    return tracer.startActiveSpan(
-      name,
-      { kind: SpanKind.CLIENT, attributes: { ...attributes, [ATTR_DB_OPERATION_NAME]: name } },
-      async (span: Span) => {
-        try {
-          if (!client.isReady) throw new CacheUnavailableError("Redis is not connected");
-          if (stalledSince !== undefined)
-            throw new CacheUnavailableError(
-              `Redis has not answered a command for over ${commandTimeoutMs} ms`,
-            );
-          return await bounded(run());
-        } catch (error) {
-          const err = recordFailure(span, error);
-          throw error instanceof CacheUnavailableError
-            ? error
-            : new CacheUnavailableError(`Redis ${name} failed: ${err.message}`);
-        } finally {
-          span.end();
-        }
-      },
-    );
+    const span = tracer.startSpan(name, optionsOf(name));
+    try {
+      if (!client.isReady) throw new CacheUnavailableError("Redis is not connected");
+      if (stalledSince !== undefined)
+        throw new CacheUnavailableError(`Redis has not answered a command for over ${commandTimeoutMs} ms`);
+      return await bounded(run());
+    } catch (error) {
+      const err = recordFailure(span, error);
+      throw error instanceof CacheUnavailableError
+        ? error
+        : new CacheUnavailableError(`Redis ${name} failed: ${err.message}`);
+    } finally {
+      span.end();
+    }
   }
 
   return {

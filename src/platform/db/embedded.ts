@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
+import { once } from "node:events";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { Worker } from "node:worker_threads";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -11,22 +11,47 @@ export interface EmbeddedPostgres {
 /**
  * Serves an embedded PGlite database over the PostgreSQL wire protocol on a loopback port, so the
  * same postgres.js code runs against it as against a real server. Data persists under `dataDir`.
+ * The database runs in a thread of its own (embedded-server.ts); start-up errors are rethrown here.
+ * A new data directory is initialised (initdb) by a thread that then ends: initdb's WebAssembly
+ * memory (about 200 MB) is not kept for the life of the service.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
   maxConnections: number,
 ): Promise<EmbeddedPostgres> {
-  const directory = join(dataDir, "pglite");
-  await mkdir(directory, { recursive: true });
-  const db = await PGlite.create({ dataDir: directory });
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections });
-  await server.start();
-  const address = server.getServerConn();
+  const exists = await access(join(dataDir, "pglite", "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    const { worker, reply } = await startThread({ dataDir, maxConnections, initOnly: true });
+    await worker.terminate();
+    if (!reply.initialised)
+      throw new Error(`The embedded database could not be created: ${reply.error ?? "no reply"}`);
+  }
+  const { worker, reply } = await startThread({ dataDir, maxConnections, initOnly: false });
+  const url = reply.url;
+  if (!url) {
+    await worker.terminate();
+    throw new Error(`The embedded database did not start: ${reply.error ?? "no address reported"}`);
+  }
   return {
-    url: `postgres://postgres:postgres@${address}/postgres`,
+    url,
     async stop() {
-      await server.stop();
-      await db.close();
+      worker.postMessage("stop");
+      await Promise.race([once(worker, "message"), once(worker, "exit")]);
+      await worker.terminate();
     },
   };
+}
+
+/** Starts embedded-server.ts in a worker thread and waits for its first message (or its failure). */
+async function startThread(data: { dataDir: string; maxConnections: number; initOnly: boolean }) {
+  const worker = new Worker(new URL("./embedded-server.ts", import.meta.url), { workerData: data });
+  const [reply] = (await Promise.race([
+    once(worker, "message"),
+    once(worker, "error").then(([error]) => [{ error: (error as Error).message }]),
+    once(worker, "exit").then(([code]) => [{ error: `exited with code ${code}` }]),
+  ])) as [{ url?: string; initialised?: boolean; error?: string }];
+  return { worker, reply };
 }

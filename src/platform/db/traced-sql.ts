@@ -1,4 +1,4 @@
-import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
+import { type Attributes, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type { Sql } from "postgres";
 import {
   ATTR_DB_COLLECTION_NAME,
@@ -61,6 +61,28 @@ function statementOf(strings: TemplateStringsArray): StatementInfo {
   return info;
 }
 
+/**
+ * A map that forgets everything once it holds `limit` entries: memoises work keyed by strings that are
+ * nearly always the same few (statement texts), and stays bounded when they are not.
+ */
+function memoise<T>(limit: number, compute: (key: string) => T): (key: string) => T {
+  const entries = new Map<string, T>();
+  return (key) => {
+    let value = entries.get(key);
+    if (value === undefined) {
+      if (entries.size >= limit) entries.clear();
+      value = compute(key);
+      entries.set(key, value);
+    }
+    return value;
+  };
+}
+
+// sql.unsafe() texts (column lists spliced into queries, migrations) are constants in practice.
+const unsafeStatementOf = memoise(256, describeStatement);
+/** The statement postgres.js sent, as one line without comments (what spans carry as db.query.text). */
+const oneLine = memoise(512, (sent) => sent.replace(comments, " ").replace(/\s+/g, " ").trim());
+
 function isTemplateCall(args: unknown[]): args is [TemplateStringsArray, ...unknown[]] {
   return Array.isArray(args[0]) && "raw" in (args[0] as object);
 }
@@ -84,31 +106,34 @@ type Scope = "pool" | "transaction" | "reserved";
  * already sent is left to finish or fail (a transaction then rolls back, as its callback rejected).
  */
 export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, timeoutMs?: number): Sql {
-  const baseAttributes = {
-    [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
-    [ATTR_DB_NAMESPACE]: target.namespace,
-    [ATTR_SERVER_ADDRESS]: target.serverAddress,
-    [ATTR_SERVER_PORT]: target.serverPort,
+  // A statement's span options are the same on every execution: built once per statement.
+  const spanOptions = new WeakMap<StatementInfo, { kind: SpanKind; attributes: Attributes }>();
+  const optionsOf = (info: StatementInfo) => {
+    let options = spanOptions.get(info);
+    if (!options) {
+      options = {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+          [ATTR_DB_NAMESPACE]: target.namespace,
+          [ATTR_SERVER_ADDRESS]: target.serverAddress,
+          [ATTR_SERVER_PORT]: target.serverPort,
+          [ATTR_DB_OPERATION_NAME]: info.operation,
+          ...(info.collection ? { [ATTR_DB_COLLECTION_NAME]: info.collection } : {}),
+        },
+      };
+      spanOptions.set(info, options);
+    }
+    return options;
   };
 
   function instrument<Q extends PromiseLike<unknown>>(query: Q, info: StatementInfo, scope: Scope): Q {
-    const execute = query.then.bind(query);
+    const original = query.then;
     const bound = scope === "reserved" ? undefined : timeoutMs;
     let outcome: Promise<unknown> | undefined;
     const run = (): Promise<unknown> => {
-      const span: Span = tracer.startSpan(
-        info.spanName,
-        {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            ...baseAttributes,
-            [ATTR_DB_OPERATION_NAME]: info.operation,
-            [ATTR_DB_QUERY_TEXT]: info.text,
-            ...(info.collection ? { [ATTR_DB_COLLECTION_NAME]: info.collection } : {}),
-          },
-        },
-        context.active(),
-      );
+      // db.query.text is set once the statement settles: then postgres.js knows the text it really sent.
+      const span: Span = tracer.startSpan(info.spanName, optionsOf(info));
       usage.inFlight++;
       return new Promise((resolve, reject) => {
         let settled = false;
@@ -125,11 +150,13 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
                 if (scope === "pool" && !(query as { state?: unknown }).state)
                   (query as unknown as { cancel(): void }).cancel();
                 const error = new DatabaseTimeoutError(bound);
+                span.setAttribute(ATTR_DB_QUERY_TEXT, info.text);
                 recordFailure(span, error);
                 span.end();
                 reject(error);
               }, bound);
-        execute(
+        original.call(
+          query,
           (rows) => {
             if (settled) return;
             settled = true;
@@ -138,8 +165,7 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
             // The text postgres.js really sent: fragments and sql.unsafe() parts are expanded in it,
             // values are still $n parameters.
             const sent = (rows as { statement?: { string?: string } } | undefined)?.statement?.string;
-            if (sent)
-              span.setAttribute(ATTR_DB_QUERY_TEXT, sent.replace(comments, " ").replace(/\s+/g, " ").trim());
+            span.setAttribute(ATTR_DB_QUERY_TEXT, sent ? oneLine(sent) : info.text);
             if (Array.isArray(rows)) span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, rows.length);
             span.end();
             resolve(rows);
@@ -149,6 +175,7 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
             settled = true;
             clearTimeout(timer);
             usage.inFlight--;
+            span.setAttribute(ATTR_DB_QUERY_TEXT, info.text);
             const code = (error as { code?: unknown }).code;
             if (typeof code === "string") span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, code);
             recordFailure(span, error);
@@ -216,7 +243,7 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
         switch (property) {
           case "unsafe":
             return (text: string, ...rest: unknown[]) =>
-              instrument(value.call(fn, text, ...rest), describeStatement(text), scope);
+              instrument(value.call(fn, text, ...rest), unsafeStatementOf(text), scope);
           case "begin":
             return (...args: unknown[]) => {
               const callback = args.pop() as (tx: Sql) => unknown;

@@ -5,48 +5,45 @@
  * HTTP server spans come from a Hono middleware, not from monkey-patching, so they exist on all runtimes.
  */
 import type { ExportResult } from "@opentelemetry/core";
-import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import {
-  envDetector,
-  hostDetector,
-  osDetector,
-  processDetector,
-  type ResourceDetector,
-  resourceFromAttributes,
-  serviceInstanceIdDetector,
-} from "@opentelemetry/resources";
-import {
-  BatchLogRecordProcessor,
-  type LogRecordExporter,
-  type ReadableLogRecord,
-} from "@opentelemetry/sdk-logs";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import type { ResourceDetector } from "@opentelemetry/resources";
+import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
-  ATTR_SERVICE_NAME,
-  ATTR_SERVICE_VERSION,
-} from "@opentelemetry/semantic-conventions";
-import {
   ATTR_PROCESS_RUNTIME_DESCRIPTION,
   ATTR_PROCESS_RUNTIME_NAME,
   ATTR_PROCESS_RUNTIME_VERSION,
-} from "@opentelemetry/semantic-conventions/incubating";
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from "./attributes.ts";
 import { recordExportResult } from "./export-health.ts";
 import { isSecretName } from "./redaction.ts";
 
-type Exporter<T> = {
+interface Exporter<T> {
   export(items: T[], done: (result: ExportResult) => void): void;
   shutdown(): Promise<void>;
-  forceFlush?(): Promise<void>;
-};
+  forceFlush(): Promise<void>;
+}
 
-function redactAttributes(items: readonly { attributes: Record<string, unknown> }[]): void {
+type WithAttributes = { attributes: Record<string, unknown> };
+
+// Attribute names are a small, fixed set (semantic conventions, log properties): one regex test per name.
+const secretVerdicts = new Map<string, boolean>();
+function secret(key: string): boolean {
+  let verdict = secretVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = isSecretName(key);
+    if (secretVerdicts.size < 10_000) secretVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function redactAttributes(items: readonly WithAttributes[]): void {
   for (const item of items) {
-    for (const key of Object.keys(item.attributes)) {
+    const { attributes } = item;
+    for (const key in attributes) {
       // Secret-named attributes never leave the process, whoever set them (Fedify records request headers).
-      if (isSecretName(key)) item.attributes[key] = "[REDACTED]";
+      if (secret(key)) attributes[key] = "[REDACTED]";
     }
   }
 }
@@ -55,22 +52,21 @@ function redactAttributes(items: readonly { attributes: Record<string, unknown> 
  * Redacts secret attributes, passes exports through and counts the failures, so a dead Collector
  * shows up in /metrics.
  */
-function guardedExporter<T extends { attributes: Record<string, unknown> }, E extends Exporter<T>>(
+function guardedExporter<T extends WithAttributes>(
   signal: "traces" | "logs",
-  exporter: E,
-): E {
-  return new Proxy(exporter, {
-    get(target, property, receiver) {
-      if (property !== "export") return Reflect.get(target, property, receiver);
-      return (items: T[], done: (result: ExportResult) => void) => {
-        redactAttributes(items);
-        target.export(items, (result) => {
-          recordExportResult(signal, result);
-          done(result);
-        });
-      };
+  exporter: Exporter<T>,
+): Exporter<T> {
+  return {
+    export(items, done) {
+      redactAttributes(items);
+      exporter.export(items, (result) => {
+        recordExportResult(signal, result);
+        done(result);
+      });
     },
-  });
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+  };
 }
 
 const env = process.env;
@@ -117,59 +113,114 @@ const runtimeDetector: ResourceDetector = {
   },
 };
 
-function startSdk(): NodeSDK | undefined {
+interface RunningSdk {
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the SDK — context manager, propagators, tracer and logger providers with the standard OTEL_*
+ * variables (sdk-environment.ts) — and registers it with the API. Its packages are loaded here, and
+ * only when telemetry is on: with OTEL_SDK_DISABLED=true none of them is resident.
+ */
+async function startSdk(): Promise<RunningSdk | undefined> {
   if (env.OTEL_SDK_DISABLED === "true") return undefined;
-  const tracesOn = env.OTEL_TRACES_EXPORTER !== "none";
-  const logsOn = env.OTEL_LOGS_EXPORTER !== "none";
-  const sdk = new NodeSDK({
-    resource: resourceFromAttributes({
+  const [
+    api,
+    { diagLogLevelFromString, getStringFromEnv },
+    { AsyncLocalStorageContextManager },
+    { OTLPLogExporter },
+    { OTLPTraceExporter },
+    resources,
+    { BatchLogRecordProcessor, LoggerProvider },
+    { BatchSpanProcessor, TracerProvider },
+    fromEnv,
+  ] = await Promise.all([
+    import("@opentelemetry/api"),
+    import("@opentelemetry/core"),
+    import("@opentelemetry/context-async-hooks"),
+    import("@opentelemetry/exporter-logs-otlp-proto"),
+    import("@opentelemetry/exporter-trace-otlp-proto"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/sdk-logs"),
+    import("@opentelemetry/sdk-trace"),
+    import("./sdk-environment.ts"),
+  ]);
+  const logLevel = getStringFromEnv("OTEL_LOG_LEVEL");
+  if (logLevel)
+    api.diag.setLogger(new api.DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const propagator = await fromEnv.propagatorFromEnv();
+  if (propagator) api.propagation.setGlobalPropagator(propagator);
+
+  // Our defaults first; the SDK's default detectors (OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
+  // through envDetector) then override them, as in NodeSDK; last the runtime's own name and version.
+  const resource = resources
+    .resourceFromAttributes({
       [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? "fediflow-api",
       [ATTR_SERVICE_VERSION]: env.APP_VERSION ?? "0.1.0",
       [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? "development",
-    }),
-    spanProcessors: tracesOn
-      ? [
-          new BatchSpanProcessor({
-            exporter: guardedExporter<ReadableSpan & { attributes: Record<string, unknown> }, SpanExporter>(
-              "traces",
-              new OTLPTraceExporter(EXPORTER_OPTIONS),
-            ),
-            ...queueSettings("OTEL_BSP"),
-          }),
-        ]
-      : [],
-    logRecordProcessors: logsOn
-      ? [
-          new BatchLogRecordProcessor({
-            exporter: guardedExporter<
-              ReadableLogRecord & { attributes: Record<string, unknown> },
-              LogRecordExporter
-            >("logs", new OTLPLogExporter(EXPORTER_OPTIONS)),
-            ...queueSettings("OTEL_BLRP"),
-          }),
-        ]
-      : [],
-    // The SDK's default detectors, then the runtime's own name and version.
-    resourceDetectors: [
-      serviceInstanceIdDetector,
-      processDetector,
-      hostDetector,
-      osDetector,
-      envDetector,
-      runtimeDetector,
-    ],
-    // Metrics are scraped from /metrics (prom-client); no OTLP metric exporter.
-    metricReaders: [],
-    instrumentations: [],
-  });
-  sdk.start();
-  return sdk;
+    })
+    .merge(
+      resources.detectResources({
+        detectors: [
+          resources.serviceInstanceIdDetector,
+          resources.processDetector,
+          resources.hostDetector,
+          resources.osDetector,
+          resources.envDetector,
+          runtimeDetector,
+        ],
+      }),
+    );
+
+  const providers: RunningSdk[] = [];
+  if (env.OTEL_TRACES_EXPORTER !== "none") {
+    const tracerProvider = new TracerProvider({
+      resource,
+      sampler: fromEnv.samplerFromEnv(),
+      spanLimits: fromEnv.spanLimitsFromEnv(),
+      spanProcessors: [
+        new BatchSpanProcessor({
+          exporter: guardedExporter<ReadableSpan & WithAttributes>(
+            "traces",
+            new OTLPTraceExporter(EXPORTER_OPTIONS),
+          ),
+          ...queueSettings("OTEL_BSP"),
+        }),
+      ],
+    });
+    api.trace.setGlobalTracerProvider(tracerProvider);
+    providers.push(tracerProvider);
+  }
+  if (env.OTEL_LOGS_EXPORTER !== "none") {
+    const loggerProvider = new LoggerProvider({
+      resource,
+      logRecordLimits: fromEnv.logRecordLimitsFromEnv(),
+      processors: [
+        new BatchLogRecordProcessor({
+          exporter: guardedExporter<ReadableLogRecord & WithAttributes>(
+            "logs",
+            new OTLPLogExporter(EXPORTER_OPTIONS),
+          ),
+          ...queueSettings("OTEL_BLRP"),
+        }),
+      ],
+    });
+    api.logs.setGlobalLoggerProvider(loggerProvider);
+    providers.push(loggerProvider);
+  }
+  // Metrics are scraped from /metrics (prom-client); no OTLP metric exporter.
+  return {
+    async shutdown() {
+      await Promise.all(providers.map((p) => p.shutdown()));
+    },
+  };
 }
 
 // Imported both by the preload and by main.ts: start once per process.
 const globalKey = Symbol.for("fediflow.telemetry.sdk");
-const holder = globalThis as { [globalKey]?: NodeSDK | null };
-if (holder[globalKey] === undefined) holder[globalKey] = startSdk() ?? null;
+const holder = globalThis as { [globalKey]?: RunningSdk | null };
+if (holder[globalKey] === undefined) holder[globalKey] = (await startSdk()) ?? null;
 
 /** Flushes and stops the exporters, giving up after `timeoutMs` so shutdown never hangs on a dead Collector. */
 export async function shutdownTelemetry(timeoutMs: number): Promise<void> {

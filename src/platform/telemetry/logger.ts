@@ -1,9 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Writable } from "node:stream";
 import {
   configure,
   getLogger,
-  getStreamSink,
   type Logger,
   type LogLevel,
   type LogRecord,
@@ -22,6 +20,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { Config } from "../../config.ts";
+import { createLineWriter } from "./line-writer.ts";
 import { throttleRepeats } from "./log-throttle.ts";
 import { SECRET_NAME } from "./redaction.ts";
 
@@ -64,77 +63,146 @@ export function withRequestLogContext<T>(request: RequestLogContext, work: () =>
 }
 
 /**
- * Adds the request's id and the active span's ids while the record is still in the caller's context,
- * then fans out. An invalid span context (the all-zero ids of a no-op tracer: tracing off, W3C Trace
- * Context §3.2.2.3) correlates nothing and is left out. Disposing the sink disposes its targets, so
- * the buffered stdout lines are flushed when logging is reset at shutdown.
+ * The record with the request's id and the active span's ids, taken while it is still in the caller's
+ * context. An invalid span context (the all-zero ids of a no-op tracer: tracing off, W3C Trace Context
+ * §3.2.2.3) correlates nothing and is left out.
  */
-function withTraceContext(sinks: (Sink & Partial<AsyncDisposable>)[]): Sink & AsyncDisposable {
-  const sink = (record: LogRecord) => {
-    const request = requestScope.getStore();
-    const spanContext = trace.getActiveSpan()?.spanContext();
-    const valid = spanContext && isSpanContextValid(spanContext) ? spanContext : undefined;
-    const { traceId, spanId } = record.properties;
-    // Libraries put ids in their own context too (Fedify does, all zeros when tracing is off).
-    const invalidIds =
-      (traceId !== undefined && !isValidTraceId(String(traceId))) ||
-      (spanId !== undefined && !isValidSpanId(String(spanId)));
-    if (!request && !valid && !invalidIds) {
-      for (const target of sinks) target(record);
-      return;
+function correlated(record: LogRecord): LogRecord {
+  const request = requestScope.getStore();
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  const valid = spanContext && isSpanContextValid(spanContext) ? spanContext : undefined;
+  const { traceId, spanId } = record.properties;
+  // Libraries put ids in their own context too (Fedify does, all zeros when tracing is off).
+  const invalidIds =
+    (traceId !== undefined && !isValidTraceId(String(traceId))) ||
+    (spanId !== undefined && !isValidSpanId(String(spanId)));
+  if (!request && !valid && !invalidIds) return record;
+  const properties: Record<string, unknown> = { ...record.properties };
+  if (invalidIds) {
+    delete properties.traceId;
+    delete properties.spanId;
+  }
+  if (request) {
+    properties.requestId = request.requestId;
+    if (request.userAgent !== undefined && properties.userAgent === undefined) {
+      properties.userAgent = request.userAgent;
     }
-    const properties: Record<string, unknown> = { ...record.properties };
-    if (invalidIds) {
-      delete properties.traceId;
-      delete properties.spanId;
-    }
-    if (request) {
-      properties.requestId = request.requestId;
-      if (request.userAgent !== undefined && properties.userAgent === undefined) {
-        properties.userAgent = request.userAgent;
-      }
-    }
-    if (valid) {
-      properties.traceId = valid.traceId;
-      properties.spanId = valid.spanId;
-    }
-    const enriched: LogRecord = { ...record, properties };
-    for (const target of sinks) target(enriched);
-  };
-  return Object.assign(sink, {
-    async [Symbol.asyncDispose]() {
-      for (const target of sinks) await target[Symbol.asyncDispose]?.();
-    },
-  });
+  }
+  if (valid) {
+    properties.traceId = valid.traceId;
+    properties.spanId = valid.spanId;
+  }
+  return { ...record, properties };
 }
 
-/** Emits each record as an OTLP log record through the SDK's LoggerProvider, tied to the active span. */
-function otelSink(): Sink {
-  const otel = logs.getLogger("fediflow-api");
-  return (record) => {
-    const { traceId: _t, spanId: _s, ...attributes } = record.properties;
-    otel.emit({
-      timestamp: record.timestamp,
-      severityNumber: severity[record.level],
-      severityText: record.level.toUpperCase(),
-      body: renderMessage(record.message),
-      attributes: { ...(attributes as Record<string, AnyValue>), "log.category": record.category.join(".") },
-      context: context.active(),
-    });
+const SEVERITY_TEXT: Record<LogLevel, string> = {
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARNING",
+  error: "ERROR",
+  fatal: "FATAL",
+};
+const categoryNames = new WeakMap<readonly string[], string>();
+
+/** The record as an OTLP log record through the SDK's LoggerProvider, tied to the active span. */
+function otlpRecord(record: LogRecord, message: string) {
+  const attributes: Record<string, AnyValue> = {};
+  const { properties } = record;
+  for (const key in properties) {
+    if (key !== "traceId" && key !== "spanId") attributes[key] = properties[key] as AnyValue;
+  }
+  let category = categoryNames.get(record.category);
+  if (category === undefined) {
+    category = record.category.join(".");
+    categoryNames.set(record.category, category);
+  }
+  attributes["log.category"] = category;
+  return {
+    timestamp: record.timestamp,
+    severityNumber: severity[record.level],
+    severityText: SEVERITY_TEXT[record.level],
+    body: message,
+    attributes,
+    context: context.active(),
   };
 }
 
 /** The spec's JSON line: fixed leading fields, then whatever the record carries. */
-function jsonLine(service: Config["service"]) {
-  return (record: LogRecord): string =>
-    `${JSON.stringify({
-      timestamp: new Date(record.timestamp).toISOString(),
-      level: record.level === "warning" ? "warn" : record.level,
-      message: renderMessage(record.message),
-      service: service.name,
-      version: service.version,
-      ...record.properties,
-    })}\n`;
+function jsonLine(service: Config["service"], record: LogRecord, message: string): string {
+  return `${JSON.stringify({
+    timestamp: new Date(record.timestamp).toISOString(),
+    level: record.level === "warning" ? "warn" : record.level,
+    message,
+    service: service.name,
+    version: service.version,
+    ...record.properties,
+  })}\n`;
+}
+
+/**
+ * The one sink behind every logger: correlates the record, renders its message once and hands the
+ * same record to both outputs — a JSON line on stdout (batched, see line-writer.ts) and an OTLP log
+ * record. Disposing it flushes the queued stdout lines (logging is reset at shutdown).
+ */
+function outputs(service: Config["service"]): Sink & AsyncDisposable {
+  const otel = logs.getLogger("fediflow-api");
+  const stdout = createLineWriter(process.stdout, {
+    flushIntervalMs: 50,
+    batchLines: 1000,
+    maxPendingBytes: 8 * 1024 * 1024,
+    droppedNotice: (count) =>
+      jsonLine(
+        service,
+        {
+          category: ["fediflow", "logging"],
+          level: "warning",
+          message: [],
+          rawMessage: "",
+          timestamp: Date.now(),
+          properties: { droppedLogLines: count },
+        },
+        `${count} log lines were dropped: stdout was not being read`,
+      ),
+  });
+  const sink = (raw: LogRecord) => {
+    const record = correlated(raw);
+    const message = renderMessage(record.message);
+    stdout.write(jsonLine(service, record, message));
+    otel.emit(otlpRecord(record, message));
+  };
+  return Object.assign(sink, { [Symbol.asyncDispose]: () => stdout.flush() });
+}
+
+const secretVerdicts = new Map<string, boolean>();
+/** Whether a property name is a secret's (memoised: property names are a small, fixed set). */
+function secretName(key: string): boolean {
+  let verdict = secretVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_NAME.test(key);
+    if (secretVerdicts.size < 10_000) secretVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+/**
+ * `@logtape/redaction`'s field redaction, skipped for the records it would return unchanged: flat
+ * properties none of which is named like a secret (an access log line, nearly every record). Anything
+ * nested, or any secret-named property, goes through the library, which walks and rewrites the record
+ * and its message (it copies the record and parses its template each time: most of a log call's cost).
+ */
+function redactSecrets(sink: Sink & AsyncDisposable): Sink & AsyncDisposable {
+  const redacting = redactByField(sink, [SECRET_NAME]);
+  const needsRedaction = (properties: Record<string, unknown>) => {
+    for (const key in properties) {
+      const value = properties[key];
+      if (secretName(key) || (value !== null && typeof value === "object")) return true;
+    }
+    return false;
+  };
+  const redacted = (record: LogRecord) =>
+    needsRedaction(record.properties) ? redacting(record) : sink(record);
+  return Object.assign(redacted, { [Symbol.asyncDispose]: () => sink[Symbol.asyncDispose]() });
 }
 
 /** Identical warning/error lines within this window are written once (see log-throttle.ts). */
@@ -148,15 +216,7 @@ const REPEAT_WINDOW_MS = 10_000;
 export async function configureLogging(
   config: Pick<Config, "logLevel" | "service">,
 ): Promise<() => Promise<void>> {
-  const stdout = getStreamSink(Writable.toWeb(process.stdout) as WritableStream, {
-    formatter: jsonLine(config.service),
-    nonBlocking: { bufferSize: 1000, flushInterval: 50 },
-    closeStream: false,
-  });
-  const main = throttleRepeats(
-    redactByField(withTraceContext([stdout, otelSink()]), [SECRET_NAME]),
-    REPEAT_WINDOW_MS,
-  );
+  const main = throttleRepeats(redactSecrets(outputs(config.service)), REPEAT_WINDOW_MS);
   await configure({
     reset: true,
     contextLocalStorage: new AsyncLocalStorage(),

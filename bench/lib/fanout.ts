@@ -1,0 +1,296 @@
+/**
+ * Fan-out: one activity to N remote followers spread over H loopback ActivityPub servers, each
+ * follower with its own inbox (no shared inbox, so Fedify cannot collapse the fan-out to one request
+ * per host), delivered by one and then two worker processes.
+ *
+ * Processes: one `NODE_TYPE=web` FediFlow process takes the signed follows and the publish request;
+ * `NODE_TYPE=worker` processes drain the durable queue. A first worker handles the follow phase (verifies
+ * the follows, answers Accept) and is stopped; then a fresh worker delivers a lesson alone, and with a
+ * second worker beside it another (each measured lesson follows an unmeasured warm-up lesson). Every process shares one PostgreSQL database (a fresh one on
+ * TEST_DATABASE_URL's server, dropped afterwards).
+ * The H servers run in the benchmark process and record when each inbox received each activity.
+ * Latency is end to end: from the publish request to the inbox, one clock. Bounded: each phase gives
+ * up after `deadlineMs`, and every process is stopped by its PID.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
+import { CryptographicKey, Endpoints, Person } from "@fedify/vocab";
+import { createSchool, expectStatus } from "../../test/support/api.ts";
+import { createTestDatabase } from "../../test/support/database.ts";
+import { freePort, pollUntil } from "../../test/support/processes.ts";
+import { cpuMicros, load1, rssMb } from "./measure.ts";
+import { type Service, startService } from "./processes.ts";
+import type { FanoutResult } from "./report.ts";
+
+interface Arrival {
+  inbox: string;
+  activity: string;
+  at: number;
+}
+
+interface Remote {
+  origin: string;
+  keys: Awaited<ReturnType<typeof generateCryptoKeyPair>>;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** One remote instance: actors at /users/{n} with their own inboxes (or one shared inbox with `shared`). */
+async function startRemote(
+  index: number,
+  shared: boolean,
+  onActivity: (inbox: string, body: { id?: string; type?: string }) => void,
+): Promise<Remote> {
+  const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  const documents = new Map<string, string>();
+  let origin = "";
+  const server: Server = createServer(async (req, res) => {
+    const path = (req.url ?? "/").split("#")[0] as string;
+    if (req.method === "POST") {
+      const body = JSON.parse(await readBody(req)) as { id?: string; type?: string };
+      onActivity(`${origin}${path}`, body);
+      res.writeHead(202).end();
+      return;
+    }
+    const match = /^\/users\/(\d+)$/.exec(path);
+    if (!match) {
+      res.writeHead(404).end();
+      return;
+    }
+    let doc = documents.get(path);
+    if (!doc) {
+      const id = new URL(`${origin}${path}`);
+      doc = JSON.stringify(
+        await new Person({
+          id,
+          preferredUsername: `bench${index}_${match[1]}`,
+          inbox: new URL(`${id.href}/inbox`),
+          ...(shared ? { endpoints: new Endpoints({ sharedInbox: new URL(`${origin}/inbox`) }) } : {}),
+          publicKey: new CryptographicKey({
+            id: new URL(`${id.href}#main-key`),
+            owner: id,
+            publicKey: keys.publicKey,
+          }),
+        }).toJsonLd(),
+      );
+      documents.set(path, doc);
+    }
+    res.writeHead(200, { "content-type": "application/activity+json" }).end(doc);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, keys, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function inParallel<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+export interface FanoutOptions {
+  followers: number;
+  hosts: number;
+  /** Worker counts to measure, in order (each adds workers to the ones already running). */
+  workers: number[];
+  /** One shared inbox per host instead of one inbox per follower (for comparison only). */
+  shared?: boolean;
+  /** Extra environment for every FediFlow process (FEDERATION_QUEUE_*). */
+  env?: Record<string, string>;
+  /** Flags for every FediFlow process (Node). */
+  nodeArgs?: string[];
+  /** Write a CPU profile of each delivering worker process into this directory. */
+  cpuProfileDir?: string;
+  deadlineMs?: number;
+  log?: (line: string) => void;
+}
+
+export async function measureFanout(options: FanoutOptions): Promise<FanoutResult[]> {
+  const { followers: count, hosts, shared = false } = options;
+  const deadlineMs = options.deadlineMs ?? 120_000;
+  const log = options.log ?? (() => {});
+  const perHost = Math.ceil(count / hosts);
+  const arrivals: Arrival[] = [];
+  let accepts = 0;
+  const remotes = await Promise.all(
+    Array.from({ length: hosts }, (_, i) =>
+      startRemote(i, shared, (inbox, body) => {
+        if (body.type === "Accept") accepts++;
+        else arrivals.push({ inbox, activity: String(body.id), at: performance.now() });
+      }),
+    ),
+  );
+  if (!process.env.TEST_DATABASE_URL)
+    throw new Error("the fan-out runs several processes on one PostgreSQL: set TEST_DATABASE_URL");
+  const database = await createTestDatabase();
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const common = {
+    FEDERATION_ORIGIN: origin,
+    FEDERATION_ALLOW_PRIVATE_ADDRESSES: "true",
+    FEDERATION_QUEUE_POLL_MS: "100",
+    // As the issue's figure was taken: no OTLP export, warnings and errors logged.
+    OTEL_SDK_DISABLED: "true",
+    LOG_LEVEL: "warning",
+    ...options.env,
+  };
+  const web = await startService({
+    runtime: "node",
+    nodeArgs: options.nodeArgs,
+    database,
+    env: { ...common, PORT: String(port), NODE_TYPE: "web" },
+  });
+  const startWorker = (profile: boolean) =>
+    startService({
+      runtime: "node",
+      nodeArgs: options.nodeArgs,
+      database,
+      env: { ...common, NODE_TYPE: "worker" },
+      cpuProfileDir: profile ? options.cpuProfileDir : undefined,
+    });
+  const workers: Service[] = [];
+  try {
+    const school = await createSchool(web.url, "fanout");
+    const course = await school.instructor.post<{ id: string }>("/courses", {
+      title: "Fan-out",
+      course_type: "cohort",
+    });
+    expectStatus(course, 201);
+    const courseActor = `${origin}/ap/actors/${course.body.id}`;
+
+    // Follow phase (not measured): every remote actor follows the course with a signed Follow.
+    const followWorker = await startWorker(false);
+    const followStarted = performance.now();
+    const followers = remotes
+      .flatMap((remote, r) =>
+        Array.from({ length: perHost }, (_, n) => ({
+          remote,
+          actor: `${remote.origin}/users/${r * perHost + n}`,
+        })),
+      )
+      .slice(0, count);
+    await inParallel(followers, 16, async ({ remote, actor }) => {
+      const request = new Request(`${courseActor}/inbox`, {
+        method: "POST",
+        headers: { "content-type": "application/activity+json" },
+        body: JSON.stringify({
+          "@context": "https://www.w3.org/ns/activitystreams",
+          id: `${actor}/follows/1`,
+          type: "Follow",
+          actor,
+          object: courseActor,
+        }),
+      });
+      const signed = await signRequest(request, remote.keys.privateKey, new URL(`${actor}#main-key`), {
+        spec: "draft-cavage-http-signatures-12",
+      });
+      const response = await fetch(signed);
+      if (response.status !== 202)
+        throw new Error(`Follow of ${actor}: ${response.status} ${await response.text()}`);
+    });
+    await pollUntil(
+      async () => {
+        const res = await fetch(`${courseActor}/followers`, {
+          headers: { accept: "application/activity+json" },
+        });
+        return ((await res.json()) as { totalItems?: number }).totalItems === count && accepts >= count;
+      },
+      { timeoutMs: deadlineMs, intervalMs: 250, description: `${count} followers recorded and accepted` },
+    );
+    log(`follow phase: ${count} followers in ${Math.round(performance.now() - followStarted) / 1000} s`);
+    await followWorker.stop();
+
+    const results: FanoutResult[] = [];
+    const expected = shared ? hosts : count;
+    /** Publishes one lesson; resolves with the deliveries of its Create and when the request was sent. */
+    const publish = async (title: string) => {
+      // One activity is published at a time: the ids not seen before are this lesson's Create.
+      const earlier = new Set(arrivals.map((a) => a.activity));
+      const mine = () => arrivals.filter((a) => !earlier.has(a.activity));
+      const publishedAt = performance.now();
+      const created = await school.instructor.post(`/courses/${course.body.id}/content`, {
+        content_type: "lesson",
+        title,
+        body: "One activity, many inboxes",
+      });
+      expectStatus(created, 201);
+      await pollUntil(() => mine().length >= expected, {
+        timeoutMs: deadlineMs,
+        intervalMs: 10,
+        description: `${expected} deliveries of ${title}`,
+      }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 500)); // late duplicates, if any
+      return { publishedAt, received: mine() };
+    };
+    for (const wanted of options.workers) {
+      while (workers.length < wanted) workers.push(await startWorker(true));
+      // Unmeasured: a fresh worker's first delivery pays for JIT, key import and connections.
+      await publish(`Warm-up for ${wanted} worker(s)`);
+      let peakRss = 0;
+      const sampler = setInterval(() => {
+        for (const w of workers)
+          rssMb(w.pid).then(
+            (mb) => {
+              peakRss = Math.max(peakRss, mb);
+            },
+            () => {},
+          );
+      }, 50);
+      const cpu = () =>
+        Promise.all(workers.map((w) => cpuMicros(w.pid))).then((t) => t.reduce((a, b) => a + b, 0));
+      const cpuBefore = await cpu();
+      const { publishedAt, received } = await publish(`Fan-out with ${wanted} worker(s)`);
+      clearInterval(sampler);
+      // Includes the 500 ms watched for late duplicates, when the workers are idle.
+      const workerCpuMs = (await cpu()) - cpuBefore;
+      const latencies = received.map((a) => a.at - publishedAt).sort((x, y) => x - y);
+      const unique = new Set(received.map((a) => a.inbox)).size;
+      const lastMs = latencies.at(-1) ?? Number.NaN;
+      const result: FanoutResult = {
+        workers: wanted,
+        followers: count,
+        hosts,
+        deliveries: received.length,
+        deliveriesPerSecond: Math.round((unique / lastMs) * 1000),
+        latencyMs: {
+          first: Math.round(latencies[0] ?? Number.NaN),
+          p50: Math.round(percentile(latencies, 50)),
+          p95: Math.round(percentile(latencies, 95)),
+          max: Math.round(lastMs),
+        },
+        lost: expected - unique,
+        duplicated: received.length - unique,
+        peakRssMb: peakRss,
+        workerCpuMsPerDelivery: Math.round((workerCpuMs / 1000 / Math.max(1, received.length)) * 100) / 100,
+        load: load1(),
+      };
+      log(`fan-out with ${wanted} worker(s): ${JSON.stringify(result)}`);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    for (const w of workers) await w.stop();
+    await web.stop();
+    await database.drop();
+    await Promise.all(remotes.map((r) => r.close()));
+  }
+}

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { RoundResult } from "../../bench/lib/measure.ts";
+import {
+  figures,
+  meets,
+  type Results,
+  renderTable,
+  replaceBlock,
+  summarize,
+} from "../../bench/lib/report.ts";
+
+const round = (requestsPerSecond: number, cpu: number, rss: number, errors = 0): RoundResult => ({
+  requests: requestsPerSecond * 5,
+  requestsPerSecond,
+  p50Ms: requestsPerSecond / 100,
+  p99Ms: requestsPerSecond / 10,
+  errors,
+  cpuMicrosPerRequest: cpu,
+  rssMb: rss,
+  load: 2,
+});
+
+test("summarize takes medians of the rounds, the peak RSS and the sum of errors", () => {
+  const s = summarize([round(1000, 800, 150), round(900, 1000, 170, 2), round(1100, 700, 160, 1)]);
+  assert.equal(s.requestsPerSecond, 1000);
+  assert.equal(s.cpuMicrosPerRequest, 800);
+  assert.equal(s.p99Ms, 100);
+  assert.equal(s.rssUnderLoadMb, 170);
+  assert.equal(s.errors, 3);
+  assert.equal(s.rounds, 3);
+  // An even number of rounds: the mean of the middle two.
+  assert.equal(summarize([round(1000, 800, 1), round(901, 900, 1)]).requestsPerSecond, 951);
+  assert.throws(() => summarize([]));
+});
+
+function results(): Results {
+  const line = (requestsPerSecond: number, cpuMicrosPerRequest: number, rssUnderLoadMb: number) => ({
+    requestsPerSecond,
+    p50Ms: 10,
+    p99Ms: 30,
+    cpuMicrosPerRequest,
+    rssUnderLoadMb,
+    errors: 0,
+    rounds: 3,
+    load: 1.5,
+  });
+  return {
+    date: "2026-12-01T10:00:00.000Z",
+    machine: "2 x test cpu",
+    settings: { roundSeconds: 5, rounds: 3, connections: 32, parts: ["telemetry", "runtimes"] },
+    load: { start: 1, end: 2 },
+    http: {
+      off: { ...line(1134, 813, 451), restMb: 110, restHeapUsedMb: 40 },
+      on: { ...line(755, 1352, 462), restMb: 130, restHeapUsedMb: 45, afterLoadMb: 190 },
+      bareNode: line(1425, 500, 90),
+    },
+    fanout: [
+      {
+        workers: 1,
+        followers: 1000,
+        hosts: 20,
+        deliveries: 1001,
+        deliveriesPerSecond: 1200,
+        latencyMs: { first: 100, p50: 500, p95: 900, max: 1000 },
+        lost: 0,
+        duplicated: 1,
+        peakRssMb: 180,
+        workerCpuMsPerDelivery: 1.5,
+        load: 3,
+      },
+    ],
+  };
+}
+
+test("the issue's ratios, rounded to two decimals, each judged against its goal", () => {
+  const byName = new Map(figures(results()).map((f) => [f.name, f]));
+  const tax = byName.get("telemetry on / off, req/s");
+  assert.equal(tax?.value, 0.67); // 755 / 1134 = 0.6658
+  assert.equal(meets(tax as NonNullable<typeof tax>), false);
+  const cpu = byName.get("telemetry on / off, CPU per request");
+  assert.equal(cpu?.value, 1.66); // 1352 / 813 = 1.663
+  assert.equal(meets(cpu as NonNullable<typeof cpu>), false);
+  assert.equal(byName.get("instrumented / bare Hono, Node, req/s")?.value, 0.53); // 755 / 1425
+  const rest = byName.get("RSS at rest, telemetry on, PostgreSQL");
+  assert.equal(rest?.value, 130);
+  assert.equal(meets(rest as NonNullable<typeof rest>), false);
+  const rate = byName.get("fan-out, 1 worker, deliveries/s");
+  assert.equal(meets(rate as NonNullable<typeof rate>), true);
+  // One duplicate fails "0 lost, 0 duplicated".
+  const exact = byName.get("fan-out, 1 worker, lost + duplicated");
+  assert.equal(exact?.value, 1);
+  assert.equal(meets(exact as NonNullable<typeof exact>), false);
+  // What was not measured has no value and is not judged.
+  const bun = byName.get("Bun / Node, instrumented req/s");
+  assert.equal(bun?.value, undefined);
+  assert.equal(meets(bun as NonNullable<typeof bun>), undefined);
+  assert.equal(byName.get("fan-out, 2 workers / 1 worker, deliveries/s")?.value, undefined);
+});
+
+test("the table has a row per measured server and fan-out, only measured figures, aligned columns", () => {
+  const table = renderTable(results());
+  const cells = (line: string) => line.split("|").map((cell) => cell.trim());
+  const row = (start: string) => cells(table.split("\n").find((line) => line.startsWith(`| ${start}`)) ?? "");
+  assert.deepEqual(row("FediFlow, Node, telemetry on "), [
+    "",
+    "FediFlow, Node, telemetry on",
+    "755",
+    "10",
+    "30",
+    "1352",
+    "462",
+    "130 (45)",
+    "190",
+    "0",
+    "1.5",
+    "",
+  ]);
+  assert.deepEqual(row("telemetry on / off, req/s"), [
+    "",
+    "telemetry on / off, req/s",
+    "0.67×",
+    "≥ 0.85×",
+    "**no**",
+    "",
+  ]);
+  assert.deepEqual(row("fan-out, 1 worker, deliveries/s"), [
+    "",
+    "fan-out, 1 worker, deliveries/s",
+    "1200 /s",
+    "≥ 1000 /s",
+    "yes",
+    "",
+  ]);
+  assert.deepEqual(row("1000 followers").slice(1, -1), [
+    "1000 followers on 20 hosts, 1 worker process",
+    "1200",
+    "100",
+    "500",
+    "900",
+    "1000",
+    "0",
+    "1",
+    "1.5",
+    "180",
+    "3",
+  ]);
+  assert.doesNotMatch(table, /Bun/);
+  assert.match(table, /load average 1 at start, 2 at end/);
+  // Every row of a table is as long as its header (what the repository's formatter writes).
+  for (const block of table.split("\n\n").map((b) => b.split("\n").filter((l) => l.startsWith("|")))) {
+    const widths = new Set(block.map((line) => [...line].length));
+    assert.ok(widths.size <= 1, `one width per table: ${[...widths]}`);
+  }
+});
+
+test("replaceBlock rewrites only what lies between the markers", () => {
+  const readme = "intro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\noutro\n";
+  assert.equal(
+    replaceBlock(readme, "new table"),
+    "intro\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\noutro\n",
+  );
+  assert.throws(() => replaceBlock("no markers", "x"), /bench:start/);
+});
