@@ -34,6 +34,7 @@ import {
   ATTR_PROCESS_RUNTIME_VERSION,
 } from "@opentelemetry/semantic-conventions/incubating";
 import { recordExportResult } from "./export-health.ts";
+import { otlpTargets } from "./otlp-targets.ts";
 import { isSecretName } from "./redaction.ts";
 
 type Exporter<T> = {
@@ -119,32 +120,32 @@ const runtimeDetector: ResourceDetector = {
 
 function startSdk(): NodeSDK | undefined {
   if (env.OTEL_SDK_DISABLED === "true") return undefined;
-  const tracesOn = env.OTEL_TRACES_EXPORTER !== "none";
-  const logsOn = env.OTEL_LOGS_EXPORTER !== "none";
+  // The same resolution the start-up summary reports (config.ts), so the log names where data goes.
+  const targets = otlpTargets(env);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? "fediflow-api",
       [ATTR_SERVICE_VERSION]: env.APP_VERSION ?? "0.1.0",
       [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? "development",
     }),
-    spanProcessors: tracesOn
+    spanProcessors: targets.traces
       ? [
           new BatchSpanProcessor({
             exporter: guardedExporter<ReadableSpan & { attributes: Record<string, unknown> }, SpanExporter>(
               "traces",
-              new OTLPTraceExporter(EXPORTER_OPTIONS),
+              new OTLPTraceExporter({ ...EXPORTER_OPTIONS, url: targets.traces }),
             ),
             ...queueSettings("OTEL_BSP"),
           }),
         ]
       : [],
-    logRecordProcessors: logsOn
+    logRecordProcessors: targets.logs
       ? [
           new BatchLogRecordProcessor({
             exporter: guardedExporter<
               ReadableLogRecord & { attributes: Record<string, unknown> },
               LogRecordExporter
-            >("logs", new OTLPLogExporter(EXPORTER_OPTIONS)),
+            >("logs", new OTLPLogExporter({ ...EXPORTER_OPTIONS, url: targets.logs })),
             ...queueSettings("OTEL_BLRP"),
           }),
         ]
