@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs, when missing, the real programs the test suite runs (it never mocks them): Prometheus and
-# promtool, Alertmanager and amtool, postgres-exporter and PostgreSQL's server binaries — Debian
-# packages (needs root and apt-get; otherwise it says what to install and the tests that need them
-# fail) — and schemathesis (PyPI, into a virtual environment under ~/.cache/fediflow).
+# promtool, Alertmanager and amtool, postgres-exporter, PostgreSQL's server binaries and Chromium (the
+# API reference's browser test, driven by playwright-core) — Debian packages (needs root and apt-get;
+# otherwise it says what to install and the tests that need them fail) — and schemathesis (PyPI, into
+# a virtual environment under ~/.cache/fediflow).
 set -euo pipefail
 
 # schemathesis (PyPI, pinned) in a virtual environment outside the repository, for test/boundaries.
 bash "$(dirname "$0")/install-schemathesis.sh" >/dev/null
 
-PACKAGES=(prometheus prometheus-alertmanager prometheus-postgres-exporter postgresql redis-server patch)
+PACKAGES=(prometheus prometheus-alertmanager prometheus-postgres-exporter postgresql redis-server patch
+  chromium fonts-dejavu-core)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

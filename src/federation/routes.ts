@@ -1,7 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { requireAdminToken } from "../platform/http/bearer.ts";
-import { bearerSecurity, commonErrors, IdParams, jsonBody, jsonResponse } from "../platform/http/openapi.ts";
+import {
+  bearerSecurity,
+  commonErrors,
+  IdParams,
+  jsonBody,
+  jsonResponse,
+  operatorSecurity,
+} from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
 import { callerOf, type ScopedEnv } from "../users/auth.ts";
@@ -122,7 +129,7 @@ export function federationRoutes(deps: {
       method: "get",
       path: "/ops/federation/instances",
       summary: "Remote instances with their delivery health (circuit, failures, next attempt)",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: [requireAdminToken(deps.adminToken)],
       responses: { 200: jsonResponse(InstancesSchema, "Instances"), ...commonErrors },
     }),

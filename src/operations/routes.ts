@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminToken } from "../platform/http/bearer.ts";
 import {
-  bearerSecurity,
   commonErrors,
   errorResponse,
   jsonBody,
   jsonResponse,
+  operatorSecurity,
 } from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
@@ -30,7 +30,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/db/slow-queries",
       summary: "Slowest statements by mean time (needs pg_stat_statements)",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: admin,
       request: { query: SlowQueryParams },
       responses: {
@@ -50,7 +50,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/db/connections",
       summary: "Server connections grouped by state",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: admin,
       responses: { 200: jsonResponse(Rows, "Connection states"), ...commonErrors },
     }),
@@ -62,7 +62,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/db/locks",
       summary: "Lock requests that are waiting",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: admin,
       responses: { 200: jsonResponse(Rows, "Waiting locks"), ...commonErrors },
     }),
@@ -74,7 +74,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/faults",
       summary: "Active fault injection rules",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: admin,
       responses: { 200: jsonResponse(FaultRules, "Rules"), ...commonErrors },
     }),
@@ -86,7 +86,7 @@ export function operationsRoutes(deps: {
       method: "put",
       path: "/ops/faults",
       summary: "Replace the fault injection rules (an empty list turns injection off)",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: admin,
       request: jsonBody(FaultRules),
       responses: { 200: jsonResponse(FaultRules, "Rules now active"), ...commonErrors },
@@ -103,7 +103,7 @@ export function operationsRoutes(deps: {
       method: "post",
       path: "/ops/alerts",
       summary: "Alertmanager webhook (v4 payload); stores alerts once per fingerprint and status",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: [requireAdminToken(deps.alertWebhookToken ?? deps.adminToken)],
       request: jsonBody(AlertmanagerWebhook),
       responses: {
@@ -123,7 +123,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/alerts",
       summary: "Alerts received from Alertmanager, oldest first",
-      security: bearerSecurity,
+      security: operatorSecurity,
       middleware: admin,
       request: { query: pageQuery.extend({ status: z.enum(["firing", "resolved"]).optional() }) },
       responses: { 200: jsonResponse(pageSchema(StoredAlertSchema), "A page of alerts"), ...commonErrors },

@@ -30,8 +30,14 @@ interface Row {
   methods: Set<string>;
 }
 
-/** Routes outside the API document: probes, scrape endpoint, ActivityPub (Fedify). */
+/** Routes outside the API document: home, API reference, probes, scrape endpoint, ActivityPub (Fedify). */
 const OTHER_ROUTES: { path: string; methods: string[] }[] = [
+  { path: "/", methods: ["GET"] },
+  { path: "/api/v1/docs", methods: ["GET"] },
+  { path: "/api/v1/docs/init.js", methods: ["GET"] },
+  { path: "/api/v1/docs/swagger-ui-bundle.js", methods: ["GET"] },
+  { path: "/api/v1/docs/swagger-ui.css", methods: ["GET"] },
+  { path: "/api/v1/docs/favicon-32x32.png", methods: ["GET"] },
   { path: "/livez", methods: ["GET"] },
   { path: "/ready", methods: ["GET"] },
   { path: "/health", methods: ["GET"] },

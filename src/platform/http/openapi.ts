@@ -37,4 +37,29 @@ export const commonErrors = {
   503: errorResponse("A dependency (database or session store) is unavailable"),
 } as const;
 
-export const bearerSecurity = [{ bearer: [] }];
+/**
+ * Security requirements (OpenAPI 3.1 §4.8.30) naming the schemes app.ts registers, so that clients and
+ * the API reference send what each operation needs: a tenant's signed-in routes take the tenant
+ * (`X-Tenant-Id`) and the session's bearer token; signing in and reading the tenant take the tenant
+ * only; platform operations take ADMIN_TOKEN as the bearer token and no tenant.
+ */
+export const bearerSecurity = [{ tenant: [], bearer: [] }];
+export const tenantSecurity = [{ tenant: [] }];
+export const operatorSecurity = [{ bearer: [] }];
+
+/** The schemes the requirements above name. */
+export const securitySchemes = {
+  bearer: {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "A session token (`token` of POST /sessions) for a tenant's routes; ADMIN_TOKEN for platform operations (POST /tenants, /ops)",
+  },
+  tenant: {
+    type: "apiKey",
+    in: "header",
+    name: "X-Tenant-Id",
+    description:
+      "The tenant (school) slug or id; a tenant with its own domain may be named by the Host instead",
+  },
+} as const;
