@@ -1,8 +1,8 @@
 /**
  * The API reference in a real browser: Debian's Chromium, driven by playwright-core, loads
  * /api/v1/docs from a server on the run's runtime, finds every operation of the served document listed,
- * authorizes with a real session token and tenant, runs "Try it out" → Execute on GET /users/me and reads
- * the response status in the page. The page's Content-Security-Policy is the served one: any script or
+ * signs in from the page (Authorize the tenant, Try it out on POST /sessions), authorizes with that
+ * session token, runs "Try it out" → Execute on GET /users/me and reads the response in the page. The page's Content-Security-Policy is the served one: any script or
  * style it blocked would show as a violation. A screenshot is saved for people to look at.
  *
  * Chromium is installed by the test set-up (scripts/install-tools.sh: `apt-get install chromium`).
@@ -20,6 +20,7 @@ import { type SpawnedServer, spawnServer, testRuntime } from "../support/spawn.t
 /** Upper bound per test: a page that never renders fails the test instead of hanging the run. */
 const TEST_TIMEOUT_MS = 120_000;
 const RUNTIME = testRuntime() ?? "node";
+const PASSWORD = "correct horse battery"; // createSchool's
 /** Where the screenshot goes (outside the repository); the test prints the path. */
 const SCREENSHOT = join(tmpdir(), "fediflow-browser", `api-reference-${RUNTIME}.png`);
 /** The flags CI runs Chromium with: no sandbox (root in a container), no GPU, no calls home. */
@@ -104,58 +105,65 @@ test(`${RUNTIME}: the page lists every operation of the served document`, {
   ).sort();
   assert.ok(documented.length >= 30, `${documented.length} operations`);
   assert.deepEqual(listed, documented);
-  assert.equal(
-    await page
-      .locator(".info .title")
-      .first()
-      .innerText()
-      .then((t) => t.split("\n")[0]?.trim()),
-    document.info.title,
-  );
+  const title = await page.locator(".info .title").first().textContent();
+  assert.ok(title?.startsWith(document.info.title), `the page shows the document's title: ${title}`);
 });
 
-test(`${RUNTIME}: authorized with a session and tenant, Try it out runs GET /users/me from the page`, {
-  timeout: TEST_TIMEOUT_MS,
-}, async () => {
-  // Authorize: one form per security scheme of the document (bearer, tenant).
+/** Enters `value` for one security scheme in the Authorize dialog ("bearer (http, Bearer)", "tenant (apiKey)"). */
+async function authorize(scheme: "bearer" | "tenant", value: string): Promise<void> {
   await page.locator(".auth-wrapper .authorize").click();
   const dialog = page.locator(".modal-ux");
   await dialog.waitFor();
-  const forms = dialog.locator(".auth-container");
-  assert.equal(await forms.count(), 2, "the document's two security schemes");
-  for (const [scheme, value] of [
-    ["bearer", school.admin.token as string],
-    ["tenant", school.slug],
-  ] as const) {
-    // Each form is headed by the scheme's name and type: "bearer (http, Bearer)", "tenant (apiKey)".
-    const form = forms.filter({ has: page.locator("h4", { hasText: `${scheme} (` }) });
-    await form.locator("input").fill(value);
-    await form.locator("button.authorize").click();
-    await form.locator("button", { hasText: "Logout" }).waitFor();
-  }
-  await dialog.locator("button.btn-done, button.close-modal").first().click();
+  assert.equal(await dialog.locator(".auth-container").count(), 2, "the document's two security schemes");
+  const form = dialog
+    .locator(".auth-container")
+    .filter({ has: page.locator("h4", { hasText: `${scheme} (` }) });
+  await form.locator("input").fill(value);
+  await form.locator("button.authorize").click();
+  await form.locator("button", { hasText: "Logout" }).waitFor();
+  await dialog.locator("button.close-modal").click();
+}
 
-  const operation = page.locator(".opblock-get", {
-    has: page.locator('.opblock-summary-path[data-path="/users/me"]'),
+/** Opens an operation, Try it out (with a JSON body if given), Execute; the status and body the page shows. */
+async function tryItOut(method: string, path: string, body?: unknown) {
+  const operation = page.locator(`.opblock-${method}`, {
+    has: page.locator(`.opblock-summary-path[data-path="${path}"]`),
   });
   await operation.locator(".opblock-summary").click();
   await operation.locator(".try-out__btn").click();
+  if (body !== undefined) await operation.locator("textarea.body-param__text").fill(JSON.stringify(body));
   await operation.locator(".execute").click();
-  const status = operation.locator(".live-responses-table .response .response-col_status").first();
-  await status.waitFor({ timeout: 30_000 });
-  assert.equal((await status.innerText()).trim(), "200");
-  const body = await operation
-    .locator(".live-responses-table .response-col_description pre")
-    .first()
-    .innerText();
-  assert.match(body, /"username":\s*"principal"/, "the signed-in admin, as the API answered");
-  const curl = await operation.locator(".curl-command").innerText();
-  assert.match(curl, /X-Tenant-Id: browser-school/, "the tenant header was sent");
-  assert.match(curl, /Authorization: Bearer /, "the bearer token was sent");
-  assert.match(curl, new RegExp(`${server.url}/api/v1/users/me`), "under the document's server URL");
+  const response = operation.locator(".live-responses-table .response").first();
+  await response.waitFor({ timeout: 30_000 });
+  return {
+    operation,
+    status: (await response.locator(".response-col_status").textContent())?.trim(),
+    body: JSON.parse(
+      (await response.locator(".response-col_description pre").first().textContent()) ?? "null",
+    ),
+    curl: (await operation.locator(".curl-command").textContent()) ?? "",
+  };
+}
+
+test(`${RUNTIME}: signed in from the page, Try it out runs GET /users/me with the session and tenant`, {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // As the README says: the tenant first, then POST /sessions from the page, then its token as bearer.
+  await authorize("tenant", school.slug);
+  const login = await tryItOut("post", "/sessions", { username: "principal", password: PASSWORD });
+  assert.equal(login.status, "201", JSON.stringify(login.body));
+  assert.match(login.curl, /X-Tenant-Id: browser-school/, "signing in sent the tenant");
+  await authorize("bearer", login.body.token);
+
+  const me = await tryItOut("get", "/users/me");
+  assert.equal(me.status, "200", JSON.stringify(me.body));
+  assert.equal(me.body.username, "principal", "the signed-in admin, as the API answered");
+  assert.match(me.curl, /X-Tenant-Id: browser-school/, "the tenant header was sent");
+  assert.ok(me.curl.includes(`Authorization: Bearer ${login.body.token}`), "the session token was sent");
+  assert.ok(me.curl.includes(`${server.url}/api/v1/users/me`), "under the document's server URL");
 
   await mkdir(join(tmpdir(), "fediflow-browser"), { recursive: true });
-  await operation.locator(".live-responses-table").scrollIntoViewIfNeeded();
+  await me.operation.locator(".live-responses-table").scrollIntoViewIfNeeded();
   await page.screenshot({ path: SCREENSHOT, fullPage: false });
   process.stdout.write(`# screenshot of the API reference (${RUNTIME}): ${SCREENSHOT}\n`);
 });
