@@ -148,7 +148,7 @@ export async function unreachableTelemetry(targets: OtlpTargets, timeoutMs = 100
           {
             level: "warn" as const,
             message:
-              "Telemetry: nothing accepts connections at {endpoint} ({reason}), so traces and logs are dropped (counted in telemetry_export_failures_total) until an OTLP receiver listens there: start one (docker compose up), point OTEL_EXPORTER_OTLP_ENDPOINT at it, or set OTEL_SDK_DISABLED=true",
+              "Telemetry: nothing accepts connections at {endpoint} ({reason}), so traces and logs are dropped (counted in telemetry_export_failures_total) until an OTLP receiver listens there: point OTEL_EXPORTER_OTLP_ENDPOINT at a Collector (docker compose up runs the whole stack with one), or set OTEL_SDK_DISABLED=true",
             properties: { endpoint, reason },
           },
         ],
