@@ -1,20 +1,46 @@
-// Dashboards as code: writes grafana/dashboards/*.json from plain TypeScript objects.
+// Dashboards as code with Grafana's foundation SDK (@grafana/grafana-foundation-sdk, the builders
+// Grafana publishes for its own dashboard schema): writes grafana/dashboards/*.json.
 //
 //   node grafana/generate-dashboards.ts          write the JSON
 //   node grafana/generate-dashboards.ts --check  exit 1 if a committed JSON file is stale
 //
-// The SLO objectives come from prometheus/slo.yaml (through the rules generator), so burn-rate
-// panels always divide by the budget the alerts use. test/alerting/grafana.test.ts checks that the
-// committed JSON equals this output and that every query parses and names known metrics.
+// The SLO panels read the recordings Sloth generates (prometheus/rules/slo.yml: the windows and
+// burn-rate factors) and the objectives of prometheus/slos.yaml (through prometheus/slos.ts), so they
+// divide by the budget the alerts use. test/alerting/grafana.test.ts checks that the committed JSON
+// equals this output; the consistency tests check that every query parses and names known metrics.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadSloConfig, recordName, type SloConfig } from "../prometheus/generate-rules.ts";
+import * as common from "@grafana/grafana-foundation-sdk/common";
+import {
+  type Dashboard,
+  DashboardBuilder,
+  DashboardCursorSync,
+  QueryVariableBuilder,
+  RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+} from "@grafana/grafana-foundation-sdk/dashboard";
+import {
+  HeatmapColorMode,
+  HeatmapColorOptionsBuilder,
+  PanelBuilder as HeatmapPanelBuilder,
+  HeatmapTooltipBuilder,
+  YAxisConfigBuilder,
+} from "@grafana/grafana-foundation-sdk/heatmap";
+import { DataqueryBuilder, PromQueryFormat } from "@grafana/grafana-foundation-sdk/prometheus";
+import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
+import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
+import { parse } from "yaml";
+import { SLO_RULES_PATH } from "../prometheus/generate-rules.ts";
+import { loadSlos, type Slos } from "../prometheus/slos.ts";
 
 export const GRAFANA_DIR = dirname(fileURLToPath(import.meta.url));
 export const DASHBOARDS_DIR = join(GRAFANA_DIR, "dashboards");
 
-const DS = { type: "prometheus", uid: "prometheus" } as const;
+const DS = { type: "prometheus", uid: "prometheus" };
 const JOB = "fediflow-api";
 /** Selector of the service's series filtered by the dashboard's instance variable. */
 const APP = `job="${JOB}", instance=~"$instance"`;
@@ -23,9 +49,8 @@ const RATE = "[$__rate_interval]";
 export type Target = {
   expr: string;
   legendFormat?: string;
-  format?: "time_series" | "heatmap" | "table";
+  format?: "time_series" | "heatmap";
   exemplar?: boolean;
-  instant?: boolean;
 };
 type PanelSpec = {
   title: string;
@@ -42,128 +67,33 @@ type PanelSpec = {
 };
 type Row = { title: string; panels: PanelSpec[] };
 
-function fieldConfig(p: PanelSpec): Record<string, unknown> {
-  const defaults: Record<string, unknown> = { unit: p.unit ?? "short" };
-  if (p.min !== undefined) defaults.min = p.min;
-  if (p.max !== undefined) defaults.max = p.max;
-  if (p.thresholds) {
-    defaults.thresholds = { mode: "absolute", steps: p.thresholds };
-  }
-  if (p.type === "timeseries") {
-    defaults.custom = {
-      drawStyle: "line",
-      lineWidth: 1,
-      fillOpacity: p.stack ? 30 : 10,
-      showPoints: "never",
-      spanNulls: false,
-      stacking: { mode: p.stack ? "normal" : "none", group: "A" },
-      thresholdsStyle: { mode: p.thresholds ? "line" : "off" },
-    };
-  }
-  return { defaults, overrides: [] };
-}
+/** What Sloth generated for the SLO panels: the SLI windows and the burn-rate factors of its alerts. */
+type SlothRules = { windows: string[]; factors: number[] };
 
-function options(p: PanelSpec): Record<string, unknown> {
-  switch (p.type) {
-    case "stat":
-      return {
-        reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
-        colorMode: "value",
-        graphMode: "area",
-        justifyMode: "auto",
-        orientation: "auto",
-        textMode: "auto",
-      };
-    case "heatmap":
-      return {
-        calculate: false,
-        cellGap: 1,
-        color: { mode: "scheme", scheme: "Oranges", steps: 64 },
-        yAxis: { axisPlacement: "left", unit: "s" },
-        rowsFrame: { layout: "auto" },
-        tooltip: { mode: "single", yHistogram: true },
-        legend: { show: true },
-        exemplars: { color: "rgba(255,0,255,0.7)" },
-      };
-    default:
-      return {
-        legend: { displayMode: "list", placement: "bottom", showLegend: true },
-        tooltip: { mode: "multi", sort: "desc" },
-      };
-  }
-}
-
-/** Lays rows out on Grafana's 24-column grid, panels left to right, wrapping as needed. */
-export function layout(rows: Row[]): Record<string, unknown>[] {
-  const panels: Record<string, unknown>[] = [];
-  let id = 1;
-  let y = 0;
-  for (const row of rows) {
-    panels.push({
-      id: id++,
-      type: "row",
-      title: row.title,
-      collapsed: false,
-      gridPos: { h: 1, w: 24, x: 0, y },
-      panels: [],
-    });
-    y += 1;
-    let x = 0;
-    let rowHeight = 0;
-    for (const p of row.panels) {
-      const w = p.w ?? 12;
-      const h = p.h ?? 8;
-      if (x + w > 24) {
-        x = 0;
-        y += rowHeight;
-        rowHeight = 0;
-      }
-      panels.push({
-        id: id++,
-        type: p.type,
-        title: p.title,
-        description: p.description,
-        datasource: DS,
-        gridPos: { h, w, x, y },
-        fieldConfig: fieldConfig(p),
-        options: options(p),
-        targets: p.targets.map((t, i) => ({
-          refId: String.fromCharCode(65 + i),
-          datasource: DS,
-          expr: t.expr,
-          legendFormat: t.legendFormat ?? "__auto",
-          range: !t.instant,
-          instant: Boolean(t.instant),
-          format: t.format ?? "time_series",
-          ...(t.exemplar ? { exemplar: true } : {}),
-        })),
-      });
-      x += w;
-      rowHeight = Math.max(rowHeight, h);
+/** Reads prometheus/rules/slo.yml (Sloth's output) for its SLI windows and alert factors. */
+export function slothRules(path = SLO_RULES_PATH): SlothRules {
+  const groups = (
+    parse(readFileSync(path, "utf8")) as {
+      groups: { rules: { record?: string; alert?: string; expr: string }[] }[];
     }
-    y += rowHeight;
-  }
-  return panels;
-}
-
-function variable(name: string, label: string, query: string): Record<string, unknown> {
-  return {
-    name,
-    label,
-    type: "query",
-    datasource: DS,
-    definition: query,
-    query: { qryType: 1, query, refId: "PrometheusVariableQueryEditor-VariableQuery" },
-    refresh: 2,
-    includeAll: true,
-    multi: true,
-    allValue: ".*",
-    current: { selected: true, text: ["All"], value: ["$__all"] },
-    sort: 1,
-    hide: 0,
-    options: [],
-    regex: "",
-  };
+  ).groups;
+  const rules = groups.flatMap((g) => g.rules);
+  const windows = [
+    ...new Set(
+      rules.flatMap((r) =>
+        r.alert ? [...r.expr.matchAll(/slo:sli_error:ratio_rate(\w+)\{/g)].map((m) => m[1] as string) : [],
+      ),
+    ),
+  ];
+  const factors = [
+    ...new Set(
+      rules.flatMap((r) =>
+        r.alert ? [...r.expr.matchAll(/> \(([\d.]+) \*/g)].map((m) => Number(m[1])) : [],
+      ),
+    ),
+  ].sort((a, b) => a - b);
+  const seconds = (w: string) => Number.parseInt(w, 10) * ({ m: 60, h: 3600, d: 86400 }[w.slice(-1)] ?? 1);
+  return { windows: windows.sort((a, b) => seconds(a) - seconds(b)), factors };
 }
 
 /** 0.995 -> "99.5%", without binary floating-point noise. */
@@ -171,37 +101,60 @@ function pct(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(12))}%`;
 }
 
-function budgetOf(cfg: SloConfig, name: string): number {
-  const slo = cfg.slos.find((s) => s.name === name);
-  if (!slo) throw new Error(`slo ${name} missing from slo.yaml`);
-  return Number((1 - slo.objective).toPrecision(12));
-}
+/** Selector of one SLO's Sloth series. */
+const sloth = (slo: string) => `sloth_service="${JOB}", sloth_slo="${slo}"`;
 
-function burnRatePanel(cfg: SloConfig, slo: "availability" | "latency"): PanelSpec {
-  const budget = budgetOf(cfg, slo);
-  const windows = [...new Set(cfg.burn_rates.flatMap((b) => [b.short, b.long]))].sort(
-    (a, b) => cfg.windows.indexOf(a) - cfg.windows.indexOf(b),
-  );
-  const bad = (w: string) =>
-    slo === "availability"
-      ? `${recordName.errorRatio(w)}{job="${JOB}"}`
-      : `(1 - ${recordName.latencySli(w)}{job="${JOB}"})`;
-  const factors = [...new Set(cfg.burn_rates.map((b) => b.factor))].sort((a, b) => a - b);
+function burnRatePanel(sloth_: SlothRules, slos: Slos, slo: "availability" | "latency"): PanelSpec {
+  const { budget } = slos[slo];
+  const page = sloth_.factors.filter((f) => f >= 6);
+  const ticket = sloth_.factors.filter((f) => f < 6);
   return {
     title: `${slo === "availability" ? "Availability" : "Latency"} SLO burn rate`,
     description:
       `Error-budget burn rate per window (1 = spending exactly the budget of ${pct(budget)} over the ` +
-      `period). Alerts page at ${factors.filter((f) => f >= 6).join("x, ")}x and open tickets at ` +
-      `${factors.filter((f) => f < 6).join("x, ")}x when a long and a short window both exceed the factor.`,
+      `period), from Sloth's SLI recordings. Alerts page at ${page.join("x, ")}x and open tickets at ` +
+      `${ticket.join("x, ")}x when a long and a short window both exceed the factor.`,
     type: "timeseries",
     unit: "x",
     min: 0,
     thresholds: [
       { value: null, color: "green" },
-      ...factors.map((f) => ({ value: f, color: f >= 6 ? "red" : "orange" })),
+      ...sloth_.factors.map((f) => ({ value: f, color: f >= 6 ? "red" : "orange" })),
     ],
-    targets: windows.map((w) => ({ expr: `${bad(w)} / ${budget}`, legendFormat: w })),
+    targets: sloth_.windows.map((w) => ({
+      expr: `slo:sli_error:ratio_rate${w}{${sloth(slo)}} / on (sloth_id, sloth_slo, sloth_service) group_left slo:error_budget:ratio{${sloth(slo)}}`,
+      legendFormat: w,
+    })),
   };
+}
+
+/** A small stat panel of a ratio (the SLO row's). */
+function ratioStat(title: string, description: string, greenFrom: number[], targets: Target[]): PanelSpec {
+  const colors = ["orange", "green"].slice(-greenFrom.length);
+  return {
+    title,
+    description,
+    type: "stat",
+    unit: "percentunit",
+    w: 6,
+    h: 6,
+    thresholds: [
+      { value: null, color: "red" },
+      ...greenFrom.map((value, i) => ({ value, color: colors[i] as string })),
+    ],
+    targets,
+  };
+}
+
+/** The SLI of one SLO over the last day, green from its objective up. */
+function sliStat(slos: Slos, slo: "availability" | "latency", title: string, what: string): PanelSpec {
+  const { objective } = slos[slo];
+  return ratioStat(
+    title,
+    `${what}; objective ${pct(objective)}.`,
+    [objective],
+    [{ expr: `1 - slo:sli_error:ratio_rate1d{${sloth(slo)}}`, legendFormat: slo }],
+  );
 }
 
 /** Collector counters are spelled with _total by recent releases and without it by older ones. */
@@ -209,9 +162,7 @@ function otelcolRate(name: string): string {
   return `rate(${name}_total{job="otel-collector"}${RATE}) or rate(${name}{job="otel-collector"}${RATE})`;
 }
 
-export function overviewDashboard(cfg: SloConfig): Record<string, unknown> {
-  const availabilityBudget = budgetOf(cfg, "availability");
-  const latency = cfg.slos.find((s) => s.name === "latency");
+export function overviewDashboard(slos: Slos = loadSlos(), rules: SlothRules = slothRules()): Dashboard {
   const rows: Row[] = [
     {
       title: "Traffic and latency",
@@ -308,40 +259,35 @@ export function overviewDashboard(cfg: SloConfig): Record<string, unknown> {
     {
       title: "Service level objectives",
       panels: [
-        {
-          title: "Availability (1d)",
-          description: `Share of requests not answered 5xx over the last day; objective ${pct(1 - availabilityBudget)}.`,
-          type: "stat",
-          unit: "percentunit",
-          w: 6,
-          h: 6,
-          thresholds: [
-            { value: null, color: "red" },
-            { value: 1 - availabilityBudget, color: "green" },
+        sliStat(
+          slos,
+          "availability",
+          "Availability (1d)",
+          "Share of requests not answered 5xx over the last day",
+        ),
+        sliStat(
+          slos,
+          "latency",
+          `Requests under ${Number((slos.latency.thresholdSeconds * 1000).toPrecision(12))} ms (1d)`,
+          "Latency SLI over the last day",
+        ),
+        ratioStat(
+          "Error budget remaining (30d)",
+          "Share of each SLO's 30-day error budget not yet spent (Sloth's period recordings).",
+          [0.25, 0.5],
+          [
+            {
+              expr: `slo:period_error_budget_remaining:ratio{sloth_service="${JOB}"}`,
+              legendFormat: "{{sloth_slo}}",
+            },
           ],
-          targets: [
-            { expr: `1 - ${recordName.errorRatio("1d")}{job="${JOB}"}`, legendFormat: "availability" },
-          ],
-        },
-        {
-          title: `Requests under ${Number(((latency?.threshold_seconds ?? 0) * 1000).toPrecision(12))} ms (1d)`,
-          description: `Latency SLI over the last day; objective ${pct(latency?.objective ?? 0)}.`,
-          type: "stat",
-          unit: "percentunit",
-          w: 6,
-          h: 6,
-          thresholds: [
-            { value: null, color: "red" },
-            { value: latency?.objective ?? 1, color: "green" },
-          ],
-          targets: [{ expr: `${recordName.latencySli("1d")}{job="${JOB}"}`, legendFormat: "latency SLI" }],
-        },
+        ),
         {
           title: "Firing alerts",
           description: "Alerts firing now, by name and severity (the Watchdog always fires).",
           type: "stat",
           unit: "short",
-          w: 12,
+          w: 6,
           h: 6,
           targets: [
             {
@@ -350,8 +296,8 @@ export function overviewDashboard(cfg: SloConfig): Record<string, unknown> {
             },
           ],
         },
-        burnRatePanel(cfg, "availability"),
-        burnRatePanel(cfg, "latency"),
+        burnRatePanel(rules, slos, "availability"),
+        burnRatePanel(rules, slos, "latency"),
       ],
     },
     {
@@ -641,54 +587,123 @@ export function overviewDashboard(cfg: SloConfig): Record<string, unknown> {
     },
   ];
 
-  return {
-    uid: "fediflow-overview",
-    title: "FediFlow Application Overview",
-    description: "Generated by grafana/generate-dashboards.ts - edit the generator, not this JSON.",
-    tags: ["fediflow", "production"],
-    timezone: "utc",
-    editable: false,
-    graphTooltip: 1,
-    schemaVersion: 39,
-    version: 1,
-    refresh: "30s",
-    time: { from: "now-6h", to: "now" },
-    timepicker: {},
-    links: [],
-    annotations: {
-      list: [
-        {
-          builtIn: 1,
-          datasource: { type: "grafana", uid: "-- Grafana --" },
-          enable: true,
-          hide: true,
-          iconColor: "rgba(0, 211, 255, 1)",
-          name: "Annotations & Alerts",
-          type: "dashboard",
-        },
-      ],
-    },
-    templating: {
-      list: [
-        variable("instance", "Instance", `label_values(up{job="${JOB}"}, instance)`),
-        variable(
-          "route",
-          "Route",
-          `label_values(http_requests_total{job="${JOB}", instance=~"$instance"}, route)`,
-        ),
-        variable("tenant", "Tenant", `label_values(user_sessions_total{job="${JOB}"}, tenant)`),
-      ],
-    },
-    panels: layout(rows),
+  const thresholds = (steps: { value: number | null; color: string }[]) =>
+    new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps);
+  const targets = (p: PanelSpec) =>
+    p.targets.map((t, i) => {
+      const q = new DataqueryBuilder()
+        .refId(String.fromCharCode(65 + i))
+        .datasource(DS)
+        .expr(t.expr)
+        .legendFormat(t.legendFormat ?? "__auto")
+        .range()
+        .format(t.format === "heatmap" ? PromQueryFormat.Heatmap : PromQueryFormat.TimeSeries);
+      return t.exemplar ? q.exemplar(true) : q;
+    });
+  let id = 1;
+  const panel = (p: PanelSpec) => {
+    const common_ = <T extends TimeseriesPanelBuilder | StatPanelBuilder | HeatmapPanelBuilder>(b: T): T => {
+      b.id(id++)
+        .title(p.title)
+        .description(p.description)
+        .datasource(DS)
+        .span(p.w ?? 12)
+        .height(p.h ?? 8);
+      b.unit(p.unit ?? "short").targets(targets(p));
+      if (p.min !== undefined) b.min(p.min);
+      if (p.max !== undefined) b.max(p.max);
+      if (p.thresholds) b.thresholds(thresholds(p.thresholds));
+      return b;
+    };
+    switch (p.type) {
+      case "stat":
+        return common_(new StatPanelBuilder())
+          .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false))
+          .colorMode(common.BigValueColorMode.Value)
+          .graphMode(common.BigValueGraphMode.Area)
+          .justifyMode(common.BigValueJustifyMode.Auto)
+          .textMode(common.BigValueTextMode.Auto);
+      case "heatmap":
+        return common_(new HeatmapPanelBuilder())
+          .calculate(false)
+          .cellGap(1)
+          .color(new HeatmapColorOptionsBuilder().mode(HeatmapColorMode.Scheme).scheme("Oranges").steps(64))
+          .yAxis(new YAxisConfigBuilder().unit("s"))
+          .tooltip(new HeatmapTooltipBuilder().mode(common.TooltipDisplayMode.Single).yHistogram(true))
+          .showLegend()
+          .exemplarsColor("rgba(255,0,255,0.7)");
+      default:
+        return common_(new TimeseriesPanelBuilder())
+          .lineWidth(1)
+          .fillOpacity(p.stack ? 30 : 10)
+          .showPoints(common.VisibilityMode.Never)
+          .spanNulls(false)
+          .stacking(
+            new common.StackingConfigBuilder().mode(
+              p.stack ? common.StackingMode.Normal : common.StackingMode.None,
+            ),
+          )
+          .thresholdsStyle(
+            new common.GraphThresholdsStyleConfigBuilder().mode(
+              p.thresholds ? common.GraphThresholdsStyleMode.Line : common.GraphThresholdsStyleMode.Off,
+            ),
+          )
+          .legend(
+            new common.VizLegendOptionsBuilder()
+              .displayMode(common.LegendDisplayMode.List)
+              .placement(common.LegendPlacement.Bottom)
+              .showLegend(true),
+          )
+          .tooltip(
+            new common.VizTooltipOptionsBuilder()
+              .mode(common.TooltipDisplayMode.Multi)
+              .sort(common.SortOrder.Descending),
+          );
+    }
   };
+  const variable = (name: string, label: string, query: string) =>
+    new QueryVariableBuilder(name)
+      .label(label)
+      .datasource(DS)
+      .query(query)
+      .definition(query)
+      .refresh(VariableRefresh.OnTimeRangeChanged)
+      .includeAll(true)
+      .multi(true)
+      .allValue(".*")
+      .sort(VariableSort.AlphabeticalAsc);
+
+  const builder = new DashboardBuilder("FediFlow Application Overview")
+    .uid("fediflow-overview")
+    .description("Generated by grafana/generate-dashboards.ts - edit the generator, not this JSON.")
+    .tags(["fediflow", "production"])
+    .timezone("utc")
+    .readonly()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh("30s")
+    .time({ from: "now-6h", to: "now" })
+    .withVariable(variable("instance", "Instance", `label_values(up{job="${JOB}"}, instance)`))
+    .withVariable(
+      variable(
+        "route",
+        "Route",
+        `label_values(http_requests_total{job="${JOB}", instance=~"$instance"}, route)`,
+      ),
+    )
+    .withVariable(variable("tenant", "Tenant", `label_values(user_sessions_total{job="${JOB}"}, tenant)`));
+  for (const row of rows) {
+    builder.withRow(new RowBuilder(row.title).id(id++));
+    for (const p of row.panels) builder.withPanel(panel(p));
+  }
+  return builder.build();
 }
 
 /** Every dashboard file this generator owns, by file name. */
-export function dashboards(cfg: SloConfig = loadSloConfig()): Record<string, Record<string, unknown>> {
-  return { "fediflow-overview.json": overviewDashboard(cfg) };
+export function dashboards(): Record<string, Dashboard> {
+  return { "fediflow-overview.json": overviewDashboard() };
 }
 
-export function renderDashboard(dashboard: Record<string, unknown>): string {
+export function renderDashboard(dashboard: Dashboard): string {
   return `${JSON.stringify(dashboard, null, 2)}\n`;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes deploy/kubernetes/otel-collector-configmap.yaml from otel-collector/{config,kubernetes,agent}.yaml
+# Writes deploy/kubernetes/otel-collector-configmap.yaml from otel-collector/{config,agent}.yaml
 # (kustomize cannot load files from outside deploy/kubernetes). test/proof/kubernetes.test.ts fails
 # when the ConfigMap and the files differ; run this script to bring them back in line.
 set -euo pipefail
@@ -12,7 +12,7 @@ out="$root/deploy/kubernetes/otel-collector-configmap.yaml"
   echo "metadata:"
   echo "  name: otel-collector-config"
   echo "data:"
-  for file in config.yaml kubernetes.yaml agent.yaml; do
+  for file in config.yaml agent.yaml; do
     echo "  $file: |"
     sed -e 's/^/    /' -e 's/^ *$//' "$root/otel-collector/$file"
   done

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { except } from "hono/combine";
 import { activityRoutes } from "./activities/routes.ts";
 import type { ActivityService } from "./activities/service.ts";
 import type { Config } from "./config.ts";
@@ -10,7 +11,7 @@ import type { CourseService } from "./courses/service.ts";
 import { activityPubRoutes } from "./federation/activitypub.ts";
 import { federationRoutes } from "./federation/routes.ts";
 import type { FederationService } from "./federation/service.ts";
-import { operationsRoutes } from "./operations/routes.ts";
+import { ALERT_WEBHOOK_PATH, alertBatchTooLarge, operationsRoutes } from "./operations/routes.ts";
 import type { OperationsService } from "./operations/service.ts";
 import type { Cache } from "./platform/cache/cache.ts";
 import type { HealthChecks } from "./platform/health/checks.ts";
@@ -21,6 +22,7 @@ import type { PlatformEnv } from "./platform/http/context.ts";
 import { homeRoutes } from "./platform/http/home.ts";
 import { limitBody } from "./platform/http/middleware/body-limit.ts";
 import type { FaultInjector } from "./platform/http/middleware/faults.ts";
+import { limitJsonDepth } from "./platform/http/middleware/json-depth.ts";
 import { retryAfterOn503 } from "./platform/http/middleware/retry-after.ts";
 import { securitySchemes } from "./platform/http/openapi.ts";
 import type { Logger } from "./platform/telemetry/logger.ts";
@@ -70,11 +72,22 @@ export function createApp(services: AppServices) {
   if (config.metrics.enabled) app.route("/", metricsRoutes(platform.metrics));
 
   observeRequests(app, platform.metrics, platform.logger);
-  app.use(`${API_PREFIX}/*`, limitBody(config.bodyLimitBytes));
+  // Every JSON body: size first (nothing is read beyond it), then nesting depth (before anything parses).
+  // Alertmanager's webhook has a limit of its own, answered with a status Alertmanager retries.
+  const alertWebhook = `${API_PREFIX}${ALERT_WEBHOOK_PATH}`;
+  app.use(`${API_PREFIX}/*`, except(alertWebhook, limitBody(config.bodyLimitBytes)));
+  app.use(alertWebhook, limitBody(config.alertWebhookBodyLimitBytes, { onExceeded: alertBatchTooLarge }));
+  app.use(`${API_PREFIX}/*`, limitJsonDepth(config.jsonMaxDepth));
 
   const { federation } = services;
   if (federation) {
-    app.route("/", activityPubRoutes(federation, platform.metrics, config.federation.inboxBodyLimitBytes));
+    app.route(
+      "/",
+      activityPubRoutes(federation, platform.metrics, {
+        inboxBodyLimitBytes: config.federation.inboxBodyLimitBytes,
+        jsonMaxDepth: config.jsonMaxDepth,
+      }),
+    );
   }
 
   const scoped = tenantScoped({

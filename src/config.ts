@@ -71,6 +71,9 @@ const envSchema = z.object({
   // Alertmanager's webhook: max_alerts (50 in alertmanager/alertmanager.yml) times the largest alert.
   // 16 MiB leaves 320 KiB per alert; the shipped rules' alerts are under 2 KiB.
   ALERT_WEBHOOK_BODY_LIMIT_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  // Deepest nesting of objects and arrays a JSON body may have (API, webhook, ActivityPub inboxes).
+  // Real payloads nest under ten levels; JSON-LD processing overflows the stack at about a thousand.
+  JSON_MAX_DEPTH: int(4, 256).default(64),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -106,6 +109,8 @@ export interface Config {
    * 5xx; a 413 would drop the notification silently).
    */
   alertWebhookBodyLimitBytes: number;
+  /** Deepest nesting of objects and arrays accepted in a JSON body; deeper is a 400 before parsing. */
+  jsonMaxDepth: number;
 }
 
 export interface FederationConfig {
@@ -197,5 +202,6 @@ export function loadConfig(env: Env): Config {
     telemetry: otlpTargets(present),
     http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
     alertWebhookBodyLimitBytes: e.ALERT_WEBHOOK_BODY_LIMIT_BYTES,
+    jsonMaxDepth: e.JSON_MAX_DEPTH,
   };
 }

@@ -1,6 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bearerSecurity, commonErrors, IdParams, jsonBody, jsonResponse } from "../platform/http/openapi.ts";
+import {
+  bearerSecurity,
+  bodyErrors,
+  commonErrors,
+  IdParams,
+  jsonBody,
+  jsonResponse,
+} from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
 import { callerOf, type ScopedEnv } from "../users/auth.ts";
@@ -21,7 +28,7 @@ export function contentRoutes(deps: { content: ContentService; scoped: Middlewar
       security: bearerSecurity,
       middleware,
       request: { params: IdParams, ...jsonBody(NewContent) },
-      responses: { 201: jsonResponse(ContentSchema, "Published"), ...commonErrors },
+      responses: { 201: jsonResponse(ContentSchema, "Published"), ...commonErrors, ...bodyErrors },
     }),
     async (c) => {
       const item = await content.publish(callerOf(c), c.req.valid("param").id, c.req.valid("json"));
@@ -67,7 +74,7 @@ export function contentRoutes(deps: { content: ContentService; scoped: Middlewar
       security: bearerSecurity,
       middleware,
       request: { params: IdParams, ...jsonBody(ContentChanges) },
-      responses: { 200: jsonResponse(ContentSchema, "The edited content"), ...commonErrors },
+      responses: { 200: jsonResponse(ContentSchema, "The edited content"), ...commonErrors, ...bodyErrors },
     }),
     async (c) => {
       const item = await content.edit(callerOf(c), c.req.valid("param").id, c.req.valid("json"));

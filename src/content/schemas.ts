@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { timestamp } from "../platform/http/openapi.ts";
+import { changesTo, timestamp } from "../platform/http/openapi.ts";
+import { storedText } from "../platform/http/text.ts";
 import { CONTENT_TYPES, type Content } from "./store.ts";
 
 export const ContentSchema = z
@@ -17,10 +18,10 @@ export const ContentSchema = z
 
 export const NewContent = z.object({
   content_type: z.enum(CONTENT_TYPES),
-  title: z.string().trim().min(1).max(300),
-  body: z.string().min(1).max(200_000),
+  title: storedText({ max: 300, nonBlank: true }),
+  body: storedText({ min: 1, max: 200_000 }),
 });
-export const ContentChanges = NewContent.omit({ content_type: true }).partial();
+export const ContentChanges = changesTo(NewContent.omit({ content_type: true }));
 
 export const serializeContent = (item: Content) => ({
   id: item.id,

@@ -1,6 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bearerSecurity, commonErrors, IdParams, jsonBody, jsonResponse } from "../platform/http/openapi.ts";
+import {
+  bearerSecurity,
+  bodyErrors,
+  commonErrors,
+  IdParams,
+  jsonBody,
+  jsonResponse,
+} from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
 import { callerOf, type ScopedEnv } from "../users/auth.ts";
@@ -28,7 +35,7 @@ export function courseRoutes(deps: { courses: CourseService; scoped: MiddlewareH
       security: bearerSecurity,
       middleware,
       request: jsonBody(NewCourse),
-      responses: { 201: jsonResponse(CourseSchema, "Created"), ...commonErrors },
+      responses: { 201: jsonResponse(CourseSchema, "Created"), ...commonErrors, ...bodyErrors },
     }),
     async (c) => c.json(serializeCourse(await courses.create(callerOf(c), c.req.valid("json"))), 201),
   );
@@ -70,7 +77,7 @@ export function courseRoutes(deps: { courses: CourseService; scoped: MiddlewareH
       security: bearerSecurity,
       middleware,
       request: { params: IdParams, ...jsonBody(CourseChanges) },
-      responses: { 200: jsonResponse(CourseSchema, "The changed course"), ...commonErrors },
+      responses: { 200: jsonResponse(CourseSchema, "The changed course"), ...commonErrors, ...bodyErrors },
     }),
     async (c) => {
       const course = await courses.update(callerOf(c), c.req.valid("param").id, c.req.valid("json"));

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { timestamp } from "../platform/http/openapi.ts";
+import { changesTo, timestamp } from "../platform/http/openapi.ts";
+import { storedText } from "../platform/http/text.ts";
 import type { Enrollment } from "./enrollment-store.ts";
 import { COURSE_TYPES, type Course } from "./store.ts";
 
@@ -15,12 +16,13 @@ export const CourseSchema = z
   })
   .openapi("Course");
 
-export const NewCourse = z.object({
-  title: z.string().trim().min(1).max(200),
-  description: z.string().max(20_000).default(""),
+const courseFields = {
+  title: storedText({ max: 200, nonBlank: true }),
+  description: storedText({ max: 20_000 }),
   course_type: z.enum(COURSE_TYPES),
-});
-export const CourseChanges = NewCourse.partial().extend({ description: z.string().max(20_000).optional() });
+};
+export const NewCourse = z.object({ ...courseFields, description: courseFields.description.default("") });
+export const CourseChanges = changesTo(z.object(courseFields));
 
 export const serializeCourse = (course: Course) => ({
   id: course.id,

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { PlatformEnv } from "../platform/http/context.ts";
 import { errorBody } from "../platform/http/errors.ts";
 import { limitBody } from "../platform/http/middleware/body-limit.ts";
+import { limitJsonDepth } from "../platform/http/middleware/json-depth.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { isSecretName } from "../platform/telemetry/redaction.ts";
 import { shortType } from "./delivery.ts";
@@ -14,13 +15,41 @@ import type { FederationService } from "./service.ts";
  */
 const SIGNATURE_HEADERS = new Set(["signature", "signature-input"]);
 
-/** The request Fedify sees: the same, without secret headers (cookies, tokens) it never needs. */
-function withoutSecrets(request: Request, body: ArrayBuffer | undefined): Request {
+/**
+ * The request Fedify sees: the same, without secret headers (cookies, tokens) it never needs, with the
+ * service's request id as `X-Request-Id` (Fedify names its log lines by it; a client's id the service
+ * refused must not reach them), and HEAD asked as GET (hono drops the content of the answer).
+ */
+function forFedify(c: Context<PlatformEnv>, body: ArrayBuffer | undefined): Request {
+  const request = c.req.raw;
   const headers = new Headers(request.headers);
   for (const name of [...headers.keys()]) {
     if (isSecretName(name) && !SIGNATURE_HEADERS.has(name)) headers.delete(name);
   }
-  return new Request(request.url, { method: request.method, headers, ...(body ? { body } : {}) });
+  headers.set("x-request-id", c.var.requestId);
+  const method = request.method === "HEAD" ? "GET" : request.method;
+  return new Request(request.url, { method, headers, ...(body ? { body } : {}) });
+}
+
+/** Fedify's response with the request's id, as every response of the service has it. */
+function withRequestId(response: Response, requestId: string): Response {
+  const copy = new Response(response.body, response);
+  copy.headers.set("x-request-id", requestId);
+  return copy;
+}
+
+/**
+ * An activity is a JSON object (ActivityStreams 2.0 §2: a JSON-LD document whose top level is an
+ * object). Anything else, valid JSON or not, is refused here with a precise 400 before Fedify and
+ * jsonld.js see it (a JSON string such as `"!"` made them fail with a 500).
+ */
+function isJsonObject(body: ArrayBuffer): boolean {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(body));
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 /** Type and sender of a posted activity, for counting refusals; never trusted for anything else. */
@@ -41,16 +70,34 @@ function peek(body: ArrayBuffer): { type: string; host: string } {
  * The ActivityPub surface, handed to Fedify's `federation.fetch()`: WebFinger, NodeInfo, actors, their
  * inboxes, outboxes and followers, and the shared inbox. Only these paths reach Fedify, with secret
  * headers removed; inbox bodies are size-limited (413). Each path is a Hono route so metrics and spans
- * carry its template. Refused inbox posts (bad signature, malformed) are counted as `rejected`.
+ * carry its template. Refused inbox posts (bad signature, malformed) are counted as `rejected`. Inbox
+ * bodies are JSON objects within the size and nesting limits (413, 400), checked before Fedify parses them.
  */
-export function activityPubRoutes(federation: FederationService, metrics: Metrics, inboxLimitBytes: number) {
+export function activityPubRoutes(
+  federation: FederationService,
+  metrics: Metrics,
+  limits: { inboxBodyLimitBytes: number; jsonMaxDepth: number },
+) {
   const app = new Hono<PlatformEnv>();
+
+  function refused(body: ArrayBuffer): void {
+    const { type, host } = peek(body);
+    metrics.federationActivities.inc({
+      type,
+      instance: metrics.federationInstanceLabel.value(host),
+      status: "rejected",
+    });
+  }
 
   async function handle(c: Context<PlatformEnv>): Promise<Response> {
     const isPost = c.req.method === "POST";
     const body = isPost ? await c.req.arrayBuffer() : undefined;
+    if (body && !isJsonObject(body)) {
+      refused(body);
+      return c.json(errorBody(c, "malformed_activity", "An activity must be a JSON object"), 400);
+    }
     const state: { outcome: "handled" | "not_found" | "not_acceptable" } = { outcome: "handled" };
-    const response = await federation.federation.fetch(withoutSecrets(c.req.raw, body), {
+    const response = await federation.federation.fetch(forFedify(c, body), {
       contextData: undefined,
       onNotFound: () => {
         state.outcome = "not_found";
@@ -61,14 +108,7 @@ export function activityPubRoutes(federation: FederationService, metrics: Metric
         return new Response(null, { status: 406 });
       },
     });
-    if (body && response.status >= 400 && response.status < 500) {
-      const { type, host } = peek(body);
-      metrics.federationActivities.inc({
-        type,
-        instance: metrics.federationInstanceLabel.value(host),
-        status: "rejected",
-      });
-    }
+    if (body && response.status >= 400 && response.status < 500) refused(body);
     if (state.outcome === "not_found")
       return c.json(errorBody(c, "not_found", "No such ActivityPub resource"), 404);
     if (state.outcome === "not_acceptable") {
@@ -77,17 +117,19 @@ export function activityPubRoutes(federation: FederationService, metrics: Metric
         406,
       );
     }
-    return response;
+    return withRequestId(response, c.var.requestId);
   }
 
-  const inboxLimit = limitBody(inboxLimitBytes, "Activity");
+  // Size first (nothing is read beyond it), then nesting depth (before jsonld.js recurses into it).
+  const inboxLimit = limitBody(limits.inboxBodyLimitBytes, { what: "Activity" });
+  const inboxDepth = limitJsonDepth(limits.jsonMaxDepth);
   app.get("/.well-known/webfinger", handle);
   app.get("/.well-known/nodeinfo", handle);
   app.get("/nodeinfo/2.1", handle);
   app.get("/ap/actors/:identifier", handle);
   app.get("/ap/actors/:identifier/outbox", handle);
   app.get("/ap/actors/:identifier/followers", handle);
-  app.post("/ap/actors/:identifier/inbox", inboxLimit, handle);
-  app.post("/ap/inbox", inboxLimit, handle);
+  app.post("/ap/actors/:identifier/inbox", inboxLimit, inboxDepth, handle);
+  app.post("/ap/inbox", inboxLimit, inboxDepth, handle);
   return app;
 }

@@ -39,6 +39,8 @@ export interface FeaturePorts {
 }
 
 const COURSE_HANDLE = /^([a-z0-9][a-z0-9-]{1,62})\.course-([0-9a-f-]{36})$/;
+/** The characters of every local handle: tenant slugs, usernames, course ids, dots and dashes. */
+const LOCAL_HANDLE = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** Users and courses as ActivityPub actors, and WebFinger handles mapped to them (see service.ts). */
 export function createLocalActors(ports: FeaturePorts) {
@@ -83,6 +85,8 @@ export function createLocalActors(ports: FeaturePorts) {
      * or on a tenant's own domain (`requestHost`) the bare username.
      */
     async resolveHandle(handle: string, requestHost: string): Promise<string | undefined> {
+      // Anything else names nobody here, and must not reach SQL (U+0000 is a data exception there).
+      if (!LOCAL_HANDLE.test(handle)) return undefined;
       const lower = handle.toLowerCase();
       const course = COURSE_HANDLE.exec(lower);
       if (course) {

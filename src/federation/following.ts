@@ -3,7 +3,7 @@ import { isActor } from "@fedify/vocab";
 import type { ActivityService } from "../activities/service.ts";
 import { type Sql, transaction } from "../platform/db/client.ts";
 import type { PageRequest, Slice } from "../platform/db/keyset.ts";
-import { ApiError, badRequest, forbidden, notFound } from "../platform/http/errors.ts";
+import { ApiError, forbidden, notFound } from "../platform/http/errors.ts";
 import { uuidv7 } from "../platform/ids.ts";
 import { type Caller, requireSession } from "../users/auth.ts";
 import type { LocalActors } from "./actors.ts";
@@ -48,7 +48,8 @@ export function createFollowingService(deps: {
     /**
      * Looks the remote actor up (WebFinger or its URL, under the origin of `request`) and sends a
      * Follow (or Join). Following again is a no-op (`created` false) unless the follow was undone.
-     * 422 `actor_not_found` when no ActivityPub actor answers; 400 for an actor of this instance.
+     * 404 `actor_not_found` when no ActivityPub actor answers; 422 `local_actor` for an actor of this
+     * instance (followed here, not through federation).
      */
     async follow(
       caller: Caller,
@@ -59,14 +60,20 @@ export function createFollowingService(deps: {
       const ctx = federation.createContext(request, undefined);
       let remote: Awaited<ReturnType<typeof ctx.lookupObject>>;
       try {
-        remote = await ctx.lookupObject(input.actor.trim());
+        remote = await ctx.lookupObject(input.actor);
       } catch {
         remote = null;
       }
       if (!remote || !isActor(remote) || !remote.id || !remote.inboxId) {
-        throw new ApiError(422, "actor_not_found", "No ActivityPub actor found at that address");
+        throw new ApiError(404, "actor_not_found", "No ActivityPub actor found at that address");
       }
-      if (ctx.parseUri(remote.id)?.type === "actor") throw badRequest("That actor is on this instance");
+      if (ctx.parseUri(remote.id)?.type === "actor") {
+        throw new ApiError(
+          422,
+          "local_actor",
+          "That actor is on this instance: it is not followed through federation",
+        );
+      }
       const actor = remote;
       const tenantId = caller.tenant.id;
       return transaction(sql, async (tx) => {

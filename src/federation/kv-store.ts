@@ -1,11 +1,20 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type { Sql } from "../platform/db/client.ts";
+import { replaceUnstorableDeep } from "../platform/db/text.ts";
 import { durationMs } from "./durations.ts";
 
 /**
  * Fedify's key–value store on PostgreSQL (table `federation_kv`), through the service's postgres.js
  * client. Keys are stored as their JSON encoding, so a key prefix is a string prefix of `[a,b` + `,`.
  * Expired rows are invisible at once and deleted by `sweep()` (the worker calls it periodically).
+ *
+ * Values are written as their JSON text cast to jsonb (see `jsonb()`), so JSON `null` is stored as jsonb `'null'` and
+ * reads back as `null`, distinct from an absent key (`undefined`): Fedify's KvKeyCache stores `null`
+ * for a key it could not fetch (404, 410, host down) as a negative cache entry with a TTL, and Fedify's
+ * KvStore contract (`get` resolves `undefined` only when the key is absent) relies on that.
+ * (postgres.js' `sql.json(null)` binds SQL NULL, which the `not null` column refuses.) The values and
+ * keys are caches of remote documents, a machine feed: stored by the rule of platform/db/text.ts
+ * (U+0000 and unpaired surrogates, which jsonb and text cannot hold, become U+FFFD).
  */
 export class PostgresKvStore implements KvStore {
   readonly #sql: Sql;
@@ -60,7 +69,7 @@ export class PostgresKvStore implements KvStore {
     const ttl = options?.ttl ? durationMs(options.ttl) : undefined;
     await this.#sql`
       insert into federation_kv (key, value, expires_at)
-      values (${encodeKey(key)}, ${this.#sql.json(value as never)},
+      values (${encodeKey(key)}, ${jsonb(value)}::text::jsonb,
               ${ttl === undefined ? null : new Date(Date.now() + ttl)})
       on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at`;
   }
@@ -88,21 +97,21 @@ export class PostgresKvStore implements KvStore {
       // Absent or expired counts as "undefined": replace an expired row, never a live one.
       const rows = await this.#sql`
         insert into federation_kv (key, value, expires_at)
-        values (${k}, ${this.#sql.json(newValue as never)}, ${expiresAt})
+        values (${k}, ${jsonb(newValue)}::text::jsonb, ${expiresAt})
         on conflict (key) do update set value = excluded.value, expires_at = excluded.expires_at
           where federation_kv.expires_at is not null and federation_kv.expires_at <= now()
         returning 1`;
       return rows.length === 1;
     }
-    const expected = this.#sql.json(expectedValue as never);
+    const expected = jsonb(expectedValue);
     if (newValue === undefined) {
       const rows = await this.#sql`
-        delete from federation_kv where key = ${k} and value = ${expected}::jsonb and ${live} returning 1`;
+        delete from federation_kv where key = ${k} and value = ${expected}::text::jsonb and ${live} returning 1`;
       return rows.length === 1;
     }
     const rows = await this.#sql`
-      update federation_kv set value = ${this.#sql.json(newValue as never)}, expires_at = ${expiresAt}
-      where key = ${k} and value = ${expected}::jsonb and ${live}
+      update federation_kv set value = ${jsonb(newValue)}::text::jsonb, expires_at = ${expiresAt}
+      where key = ${k} and value = ${expected}::text::jsonb and ${live}
       returning 1`;
     return rows.length === 1;
   }
@@ -130,5 +139,13 @@ export class PostgresKvStore implements KvStore {
 const HINT_TTL_MS = 60_000;
 
 function encodeKey(key: KvKey): string {
-  return JSON.stringify(key);
+  return JSON.stringify(replaceUnstorableDeep(key));
+}
+
+/**
+ * The JSON text of a value, bound as `${text}::text::jsonb` (`null` → `'null'`, never SQL NULL). The
+ * `::text` matters: a parameter typed jsonb is JSON-encoded again by postgres.js (a string value).
+ */
+function jsonb(value: unknown): string {
+  return JSON.stringify(replaceUnstorableDeep(value) ?? null);
 }

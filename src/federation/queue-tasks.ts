@@ -1,5 +1,6 @@
 import type { MessageQueueEnqueueOptions } from "@fedify/fedify";
 import type { Sql } from "../platform/db/client.ts";
+import { replaceUnstorableDeep } from "../platform/db/text.ts";
 import { durationMs } from "./durations.ts";
 
 /** Rows of `federation_queue` and the contract between the queue and the delivery policy. */
@@ -67,7 +68,14 @@ export async function insertTasks(
   const rows = messages.map((m) => {
     const message = m as Record<string, unknown>;
     const { kind, host } = describe(message);
-    return { kind, host, ordering_key: options?.orderingKey ?? null, message, delay_ms: delay };
+    // Fedify's messages carry received activities: a machine feed (see platform/db/text.ts).
+    return {
+      kind,
+      host,
+      ordering_key: options?.orderingKey ?? null,
+      message: replaceUnstorableDeep(message),
+      delay_ms: delay,
+    };
   });
   await sql`
     insert into federation_queue (kind, host, ordering_key, message, available_at)

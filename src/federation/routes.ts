@@ -3,7 +3,9 @@ import type { MiddlewareHandler } from "hono";
 import { requireAdminToken } from "../platform/http/bearer.ts";
 import {
   bearerSecurity,
+  bodyErrors,
   commonErrors,
+  errorResponse,
   IdParams,
   jsonBody,
   jsonResponse,
@@ -48,6 +50,11 @@ export function federationRoutes(deps: {
         202: jsonResponse(FollowingSchema, "Follow sent; state becomes accepted when the remote accepts"),
         200: jsonResponse(FollowingSchema, "Already following"),
         ...commonErrors,
+        ...bodyErrors,
+        404: errorResponse("`actor_not_found`: no ActivityPub actor answers at that address"),
+        422: errorResponse(
+          "The body failed validation (`fields` lists each problem), or `local_actor`: the actor is on this instance",
+        ),
       },
     }),
     async (c) => {

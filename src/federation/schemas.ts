@@ -119,11 +119,23 @@ export const serializeInstances = (report: {
   },
 });
 
+/**
+ * What Fedify's `lookupObject` can resolve: an http(s) URL of the actor, or a fediverse handle
+ * (`acct:user@host`, `@user@host`, `user@host`; the user part as in @fedify/vocab's handle rule).
+ * No white space or control characters (they never occur in either).
+ */
+const ACTOR_PATTERN =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+  /^(?:https?:\/\/[^\u0000-\u0020\u007f]+|(?:acct:|@)?[-A-Za-z0-9._~!$&'()*+,;=%]+@[^@\u0000-\u0020\u007f]+)$/;
+
 export const NewFollowing = z.object({
   actor: z
     .string()
     .min(3)
     .max(2048)
-    .openapi({ description: "Actor URL or acct: handle of the remote user or course" }),
+    .regex(ACTOR_PATTERN, "must be an http(s) URL or a handle such as acct:user@host or @user@host")
+    .openapi({
+      description: "Actor URL or handle (acct:user@host, @user@host) of the remote user or course",
+    }),
   relation: z.enum(["follow", "member"]).default("follow").openapi({ description: "`member` enrols (Join)" }),
 });

@@ -155,8 +155,10 @@ export function createFederationService(deps: FederationDeps) {
     .setCounter(async (_ctx, identifier) => (await countFollowers(sql, [identifier])).recipients);
 
   federation
-    .setOutboxDispatcher("/ap/actors/{identifier}/outbox", async () => ({ items: [], nextCursor: null }))
-    .setCounter(() => 0);
+    .setOutboxDispatcher("/ap/actors/{identifier}/outbox", async (_ctx, identifier) =>
+      (await actors.find(identifier)) ? { items: [], nextCursor: null } : null,
+    )
+    .setCounter(async (_ctx, identifier) => ((await actors.find(identifier)) ? 0 : null));
 
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => {
     const usage = await actors.usage();

@@ -1,8 +1,13 @@
 import type { Sql } from "../platform/db/client.ts";
 import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
+import { replaceUnstorableDeep } from "../platform/db/text.ts";
 import { uuidv7 } from "../platform/ids.ts";
 
-/** The federation tables: remote followers of local actors, local users' remote follows, the inbox. */
+/**
+ * The federation tables: remote followers of local actors, local users' remote follows, the inbox.
+ * What other servers sent (an actor's name, a received object) is a machine feed: stored by the rule of
+ * platform/db/text.ts, U+0000 and unpaired surrogates replaced by U+FFFD (text and jsonb refuse them).
+ */
 
 export interface Follower {
   id: string;
@@ -108,7 +113,7 @@ export async function insertFollowing(
     insert into federation_following
       (id, tenant_id, user_id, actor_uri, inbox_uri, shared_inbox_uri, host, relation, activity_uri, name)
     values (${row.id}, ${row.tenant_id}, ${row.user_id}, ${row.actor_uri}, ${row.inbox_uri}, ${row.shared_inbox_uri},
-            ${new URL(row.actor_uri).host}, ${row.relation}, ${row.activity_uri}, ${row.name})
+            ${new URL(row.actor_uri).host}, ${row.relation}, ${row.activity_uri}, ${replaceUnstorableDeep(row.name)})
     on conflict (user_id, actor_uri, relation) do nothing
     returning ${sql.unsafe(followingColumns)}`;
   if (inserted) return { following: inserted, created: true };
@@ -193,8 +198,9 @@ const inboxColumns = `id, tenant_id, activity_uri, activity_type, actor_uri, obj
 /** Stores a received activity once per tenant; false when it was already there (a redelivery). */
 export async function storeInboxItem(
   sql: Sql,
-  item: Omit<InboxItem, "id" | "received_at" | "updated_at" | "deleted_at">,
+  received: Omit<InboxItem, "id" | "received_at" | "updated_at" | "deleted_at">,
 ): Promise<boolean> {
+  const item = replaceUnstorableDeep(received);
   const rows = await sql`
     insert into federation_inbox
       (id, tenant_id, activity_uri, activity_type, actor_uri, object_uri, object_type, host, content)
@@ -216,7 +222,7 @@ export async function changeInboxObject(
     "deleted" in change
       ? await sql`update federation_inbox set deleted_at = now()
                   where object_uri = ${objectUri} and actor_uri = ${actorUri} and deleted_at is null returning 1`
-      : await sql`update federation_inbox set content = content || ${sql.json(change.content as never)}::jsonb, updated_at = now()
+      : await sql`update federation_inbox set content = content || ${sql.json(replaceUnstorableDeep(change.content) as never)}::jsonb, updated_at = now()
                   where object_uri = ${objectUri} and actor_uri = ${actorUri} returning 1`;
   return rows.length;
 }

@@ -1,5 +1,6 @@
-import { type Sql, transaction } from "../platform/db/client.ts";
+import { type Sql, savepoint, transaction } from "../platform/db/client.ts";
 import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
+import { clientErrorFromDatabase } from "../platform/db/sqlstate.ts";
 import { replaceUnstorableDeep } from "../platform/db/text.ts";
 import { uuidv7 } from "../platform/ids.ts";
 
@@ -11,6 +12,12 @@ export interface ReceivedAlert {
   startsAt: string;
   endsAt?: string | undefined;
   generatorURL?: string | undefined;
+}
+
+/** An alert of a notification that could not be stored, and why. */
+export interface RefusedAlert {
+  fingerprint: string;
+  reason: string;
 }
 
 export interface StoredAlert {
@@ -55,7 +62,7 @@ const uuidv7Time = (id: string) => Number.parseInt(id.replaceAll("-", "").slice(
  * A firing notification with the start of a stored resolve cannot be told from a re-fire by its
  * payload: it is taken as one (Alertmanager sends a group's notifications in order).
  */
-export function isStateChange(
+function isStateChange(
   alert: { status: "firing" | "resolved"; startsAt: Date; endsAt: Date | null },
   current: CurrentState | undefined,
   lastResolvedAt: string | Date | null,
@@ -76,9 +83,16 @@ export function isStateChange(
  * were written. One transaction; each fingerprint is locked (in sorted order, so concurrent batches
  * cannot deadlock) so that two replicas of Alertmanager delivering the same notification store it once.
  * Text is stored by the machine-feed rule of src/platform/db/text.ts (U+0000 and unpaired surrogates become
- * U+FFFD): Alertmanager cannot correct an alert, and refusing it would lose it.
+ * U+FFFD): Alertmanager cannot correct an alert, and refusing it would lose it. An alert PostgreSQL still
+ * cannot store (a data exception, SQLSTATE class 22: a `startsAt` in year 0000, which Alertmanager passes
+ * on from whoever posted the alert) is left out and reported in `refused`; the rest are stored: refusing
+ * the notification would lose them all (Alertmanager does not retry a 4xx, and retrying cannot help).
  */
-export async function storeAlerts(sql: Sql, receiver: string, alerts: ReceivedAlert[]): Promise<number> {
+export async function storeAlerts(
+  sql: Sql,
+  receiver: string,
+  alerts: ReceivedAlert[],
+): Promise<{ stored: number; refused: RefusedAlert[] }> {
   const clean = alerts.map((alert) => replaceUnstorableDeep(alert));
   const fingerprints = [...new Set(clean.map((alert) => alert.fingerprint))].sort();
   return transaction(sql, async (tx) => {
@@ -86,6 +100,7 @@ export async function storeAlerts(sql: Sql, receiver: string, alerts: ReceivedAl
       await tx`select pg_advisory_xact_lock(${ALERT_LOCK_CLASS}, hashtext(${fingerprint}))`;
     }
     let stored = 0;
+    const refused: RefusedAlert[] = [];
     for (const alert of clean) {
       const endsAt = alert.endsAt && !NOT_ENDED.test(alert.endsAt) ? alert.endsAt : null;
       const [current] = await tx<CurrentState[]>`
@@ -104,14 +119,24 @@ export async function storeAlerts(sql: Sql, receiver: string, alerts: ReceivedAl
       if (!isStateChange(change, current, resolved?.ends_at ?? null)) continue;
       // Ids order a fingerprint's rows: the new one is always after the current one, even within a millisecond.
       const id = uuidv7(Math.max(Date.now(), current ? uuidv7Time(current.id) + 1 : 0));
-      await tx`
-        insert into ops_alerts (id, fingerprint, status, alertname, severity, labels, annotations, starts_at, ends_at, generator_url, receiver)
-        values (${id}, ${alert.fingerprint}, ${alert.status}, ${alert.labels.alertname ?? "unknown"},
-                ${alert.labels.severity ?? null}, ${tx.json(alert.labels)}, ${tx.json(alert.annotations)},
-                ${alert.startsAt}, ${endsAt}, ${alert.generatorURL ?? null}, ${replaceUnstorableDeep(receiver)})`;
+      try {
+        await savepoint(
+          tx,
+          (sp) => sp`
+            insert into ops_alerts (id, fingerprint, status, alertname, severity, labels, annotations, starts_at, ends_at, generator_url, receiver)
+            values (${id}, ${alert.fingerprint}, ${alert.status}, ${alert.labels.alertname ?? "unknown"},
+                    ${alert.labels.severity ?? null}, ${sp.json(alert.labels)}, ${sp.json(alert.annotations)},
+                    ${alert.startsAt}, ${endsAt}, ${alert.generatorURL ?? null}, ${replaceUnstorableDeep(receiver)})`,
+        );
+      } catch (error) {
+        const client = clientErrorFromDatabase(error);
+        if (client?.status !== 422) throw error;
+        refused.push({ fingerprint: alert.fingerprint, reason: client.message });
+        continue;
+      }
       stored++;
     }
-    return stored;
+    return { stored, refused };
   });
 }
 

@@ -75,7 +75,7 @@ function payload(status: "firing" | "resolved", fingerprint = "a1b2c3d4e5f60718"
 test("Alertmanager's v4 payload is stored once per fingerprint and status", async () => {
   const first = await ops.post<{ received: number; stored: number }>("/ops/alerts", payload("firing"));
   expectStatus(first, 200);
-  assert.deepEqual(first.body, { received: 1, stored: 1 });
+  assert.deepEqual(first.body, { received: 1, stored: 1, refused: [] });
   const repeat = await ops.post<{ stored: number }>("/ops/alerts", payload("firing"));
   assert.equal(repeat.body.stored, 0, "a repeated notification is not stored twice");
   const resolved = await ops.post<{ stored: number }>("/ops/alerts", payload("resolved"));

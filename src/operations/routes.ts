@@ -1,6 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { requireAdminToken } from "../platform/http/bearer.ts";
+import type { PlatformEnv } from "../platform/http/context.ts";
+import { ApiError } from "../platform/http/errors.ts";
 import {
+  bodyErrors,
   commonErrors,
   errorResponse,
   jsonBody,
@@ -9,8 +13,41 @@ import {
 } from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
-import { AlertmanagerWebhook, FaultRules, Rows, SlowQueryParams, StoredAlertSchema } from "./schemas.ts";
+import {
+  AlertmanagerWebhook,
+  FaultRules,
+  Rows,
+  SlowQueryParams,
+  StoredAlertSchema,
+  WebhookOutcome,
+} from "./schemas.ts";
 import type { OperationsService } from "./service.ts";
+
+/** Where Alertmanager posts its notifications, under the API prefix (alertmanager/alertmanager.yml). */
+export const ALERT_WEBHOOK_PATH = "/ops/alerts";
+
+/** Seconds Alertmanager is asked to wait before sending an oversized notification again. */
+const OVERSIZED_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * The answer to a notification over ALERT_WEBHOOK_BODY_LIMIT_BYTES (mounted in src/app.ts): 503 with
+ * Retry-After, because Alertmanager retries only 5xx and a 413 would drop the notification without a
+ * trace; and an error line naming the setting, since the notification cannot get through until an
+ * operator raises the limit (or lowers `max_alerts`).
+ */
+export function alertBatchTooLarge(c: Context<PlatformEnv>, maxBytes: number): ApiError {
+  c.var.logger.error(
+    "Alertmanager notification refused: its body exceeds ALERT_WEBHOOK_BODY_LIMIT_BYTES ({maxBytes} bytes); raise it or lower max_alerts",
+    // One line per 10 s however often it repeats (log-throttle.ts): the sender retries, anyone may post.
+    { maxBytes, contentLength: c.req.header("content-length") },
+  );
+  return new ApiError(
+    503,
+    "alert_notification_too_large",
+    `The notification exceeds ${maxBytes} bytes (ALERT_WEBHOOK_BODY_LIMIT_BYTES); it is not stored`,
+    { closeConnection: true, headers: { "Retry-After": String(OVERSIZED_RETRY_AFTER_SECONDS) } },
+  );
+}
 
 /**
  * Operator endpoints (ADMIN_TOKEN): database monitoring, fault injection, and Alertmanager's webhook
@@ -24,6 +61,9 @@ export function operationsRoutes(deps: {
   const app = createRouter();
   const { operations } = deps;
   const admin = [requireAdminToken(deps.adminToken)];
+  const faultsOff = {
+    403: errorResponse("`faults_disabled`: fault injection is off (FAULT_INJECTION=false)"),
+  };
 
   app.openapi(
     createRoute({
@@ -76,7 +116,7 @@ export function operationsRoutes(deps: {
       summary: "Active fault injection rules",
       security: operatorSecurity,
       middleware: admin,
-      responses: { 200: jsonResponse(FaultRules, "Rules"), ...commonErrors },
+      responses: { 200: jsonResponse(FaultRules, "Rules"), ...commonErrors, ...faultsOff },
     }),
     (c) => c.json({ rules: [...operations.faultRules()] }, 200),
   );
@@ -89,7 +129,12 @@ export function operationsRoutes(deps: {
       security: operatorSecurity,
       middleware: admin,
       request: jsonBody(FaultRules),
-      responses: { 200: jsonResponse(FaultRules, "Rules now active"), ...commonErrors },
+      responses: {
+        200: jsonResponse(FaultRules, "Rules now active"),
+        ...commonErrors,
+        ...bodyErrors,
+        ...faultsOff,
+      },
     }),
     (c) => {
       const { rules } = c.req.valid("json");
@@ -101,20 +146,24 @@ export function operationsRoutes(deps: {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/ops/alerts",
-      summary: "Alertmanager webhook (v4 payload); stores alerts once per fingerprint and status",
+      path: ALERT_WEBHOOK_PATH,
+      summary: "Alertmanager webhook (v4 payload); stores every state change of each alert",
       security: operatorSecurity,
       middleware: [requireAdminToken(deps.alertWebhookToken ?? deps.adminToken)],
       request: jsonBody(AlertmanagerWebhook),
       responses: {
-        200: jsonResponse(z.object({ received: z.number(), stored: z.number() }), "Stored"),
+        200: jsonResponse(WebhookOutcome, "Stored"),
         ...commonErrors,
+        ...bodyErrors,
+        503: errorResponse(
+          "The database is unavailable, or the body exceeds ALERT_WEBHOOK_BODY_LIMIT_BYTES (never 413: Alertmanager retries only 5xx)",
+        ),
       },
     }),
     async (c) => {
       const payload = c.req.valid("json");
-      const stored = await operations.receiveAlerts(payload.receiver, payload.alerts, c.var.logger);
-      return c.json({ received: payload.alerts.length, stored }, 200);
+      const outcome = await operations.receiveAlerts(payload.receiver, payload.alerts, c.var.logger);
+      return c.json({ received: payload.alerts.length, ...outcome }, 200);
     },
   );
 

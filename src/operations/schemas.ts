@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { timestamp } from "../platform/http/openapi.ts";
+import { storedText } from "../platform/http/text.ts";
 
 const labelSet = z.record(z.string(), z.string());
 
@@ -10,7 +11,8 @@ export const AlertmanagerWebhook = z
     groupKey: z.string(),
     truncatedAlerts: z.number().int().min(0).default(0),
     status: z.enum(["firing", "resolved"]),
-    receiver: z.string().min(1).max(200),
+    // Receiver names are Alertmanager configuration strings, unbounded there: no length limit here.
+    receiver: z.string().min(1),
     groupLabels: labelSet,
     commonLabels: labelSet,
     commonAnnotations: labelSet,
@@ -27,9 +29,20 @@ export const AlertmanagerWebhook = z
           fingerprint: z.string().min(1).max(64),
         }),
       )
-      .max(1000),
+      // No count limit: the body limit bounds a notification, with a status Alertmanager retries.
+      .openapi({ description: "The alerts of the group (max_alerts of webhook_config bounds them)" }),
   })
   .openapi("AlertmanagerWebhook");
+
+export const WebhookOutcome = z
+  .object({
+    received: z.number().int(),
+    stored: z.number().int().openapi({ description: "State changes stored (repeats are not)" }),
+    refused: z
+      .array(z.object({ fingerprint: z.string(), reason: z.string() }))
+      .openapi({ description: "Alerts PostgreSQL cannot store (e.g. a startsAt in year 0000), each logged" }),
+  })
+  .openapi("AlertmanagerWebhookOutcome");
 
 export const StoredAlertSchema = z
   .object({
@@ -51,13 +64,14 @@ export const StoredAlertSchema = z
 export const Rows = z.object({ items: z.array(z.record(z.string(), z.unknown())) });
 
 export const SlowQueryParams = z.object({
-  min_calls: z.coerce.number().int().min(0).default(100),
+  // pg_stat_statements.calls is a bigint; every safe integer fits (a larger one is a 400, not a 22003).
+  min_calls: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
 const FaultRuleSchema = z
   .object({
-    route: z.string().min(1).max(200),
+    route: storedText({ min: 1, max: 200 }),
     error_rate: z.number().min(0).max(1).default(0),
     status: z.number().int().min(500).max(599).default(500),
     delay_rate: z.number().min(0).max(1).default(0),

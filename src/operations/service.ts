@@ -3,7 +3,13 @@ import type { PageRequest, Slice } from "../platform/db/keyset.ts";
 import { ApiError } from "../platform/http/errors.ts";
 import type { FaultInjector, FaultRule } from "../platform/http/middleware/faults.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
-import { listAlerts, type ReceivedAlert, type StoredAlert, storeAlerts } from "./alert-store.ts";
+import {
+  listAlerts,
+  type ReceivedAlert,
+  type RefusedAlert,
+  type StoredAlert,
+  storeAlerts,
+} from "./alert-store.ts";
 import { connectionStates, hasPgStatStatements, lockWaits, slowQueries } from "./monitoring-store.ts";
 
 export type { StoredAlert };
@@ -26,11 +32,19 @@ export function createOperationsService(deps: { sql: Sql; faults: FaultInjector;
 
   return {
     /**
-     * Stores each alert once per fingerprint, status and start, and logs it (critical firing alerts as
-     * errors); returns how many were new.
+     * Stores each state change of an alert (see alert-store.ts) and logs every alert (critical firing
+     * alerts as errors); returns how many rows were new and which alerts could not be stored (each also
+     * an error line: it is lost otherwise).
      */
-    async receiveAlerts(receiver: string, alerts: ReceivedAlert[], logger: Logger): Promise<number> {
-      const stored = await storeAlerts(sql, receiver, alerts);
+    async receiveAlerts(
+      receiver: string,
+      alerts: ReceivedAlert[],
+      logger: Logger,
+    ): Promise<{ stored: number; refused: RefusedAlert[] }> {
+      const result = await storeAlerts(sql, receiver, alerts);
+      for (const { fingerprint, reason } of result.refused) {
+        logger.error("Alert {fingerprint} could not be stored: {reason}", { fingerprint, reason });
+      }
       for (const alert of alerts) {
         const log = alert.status === "firing" && alert.labels.severity === "critical" ? "error" : "warn";
         logger[log]("Alert {alertname} {status}", {
@@ -41,7 +55,7 @@ export function createOperationsService(deps: { sql: Sql; faults: FaultInjector;
           summary: alert.annotations.summary,
         });
       }
-      return stored;
+      return result;
     },
 
     listAlerts(filter: { status?: string | undefined }, page: PageRequest): Promise<Slice<StoredAlert>> {

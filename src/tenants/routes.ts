@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { requireAdminToken } from "../platform/http/bearer.ts";
 import {
+  bodyErrors,
   commonErrors,
   errorResponse,
   jsonBody,
@@ -38,6 +39,7 @@ export function tenantRoutes(deps: {
         201: jsonResponse(z.object({ tenant: TenantSchema, admin: UserSchema }), "Created"),
         409: errorResponse("The slug or domain is taken"),
         ...commonErrors,
+        ...bodyErrors,
       },
     }),
     async (c) => {

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { timestamp } from "../platform/http/openapi.ts";
+import { storedText } from "../platform/http/text.ts";
 import { NewUserFields } from "../users/schemas.ts";
 
 export const TenantSchema = z
@@ -16,10 +17,11 @@ export const CreateTenant = z.object({
   slug: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and dashes, 2-63 characters"),
-  name: z.string().min(1).max(200),
+  name: storedText({ max: 200, nonBlank: true }),
+  // A host name (stored lower-cased: DNS names are case-insensitive, RFC 4343).
   domain: z
     .string()
-    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i)
+    .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, "a host name such as school.example")
     .max(253)
     .optional(),
   admin: NewUserFields.omit({ role: true }),

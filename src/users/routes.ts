@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import {
   bearerSecurity,
+  bodyErrors,
   commonErrors,
   errorResponse,
   IdParams,
@@ -29,7 +30,7 @@ export function userRoutes(deps: { users: UserService; scoped: MiddlewareHandler
       security: tenantSecurity,
       middleware,
       request: jsonBody(Login),
-      responses: { 201: jsonResponse(SessionSchema, "Signed in"), ...commonErrors },
+      responses: { 201: jsonResponse(SessionSchema, "Signed in"), ...commonErrors, ...bodyErrors },
     }),
     async (c) => {
       const { username, password } = c.req.valid("json");
@@ -74,6 +75,7 @@ export function userRoutes(deps: { users: UserService; scoped: MiddlewareHandler
         201: jsonResponse(UserSchema, "Created"),
         409: errorResponse("Username or email taken"),
         ...commonErrors,
+        ...bodyErrors,
       },
     }),
     async (c) => c.json(serializeUser(await users.create(callerOf(c), c.req.valid("json"))), 201),

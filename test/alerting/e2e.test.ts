@@ -1,6 +1,7 @@
-// End to end with the real programs on loopback: Prometheus (Debian) scrapes the running service with
-// the repository's rules, sped up 60x by prometheus/generate-rules.ts (not hand-copied); fault
-// injection raises the error ratio; HighErrorRate goes pending then firing; Alertmanager, configured
+// End to end with the real programs on loopback, at the releases .env pins: Prometheus 3.7 scrapes the
+// running service (OpenMetrics, exemplars) with the repository's rules, sped up 60x by
+// prometheus/generate-rules.ts (not hand-copied); fault
+// injection raises the error ratio; HighErrorRate goes pending then firing; Alertmanager 0.28, configured
 // from alertmanager/alertmanager.yml (only addresses, secrets and group timings replaced), routes it;
 // the service's own webhook stores it. Every step is asserted; every process is stopped at the end.
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { after, before, test } from "node:test";
 import { stringify } from "yaml";
 import { firingAlerts, runScenario } from "../../loadtest/runner/run.ts";
 import { Api, createSchool, expectStatus, type School } from "../support/api.ts";
+import { type OtlpReceiver, startOtlpReceiver } from "../support/otlp-receiver.ts";
 import { freePort, pollUntil, type RunningProcess, startProcess } from "../support/processes.ts";
 import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 import { ALERTMANAGER_CONFIG, loadYaml, ROOT, tool } from "./support.ts";
@@ -25,6 +27,7 @@ let alertmanager: RunningProcess;
 let prometheusUrl = "";
 let alertmanagerUrl = "";
 let traffic: { stop: () => Promise<void> } | undefined;
+let otlp: OtlpReceiver;
 
 interface AlertmanagerConfig {
   global: Record<string, string>;
@@ -32,7 +35,11 @@ interface AlertmanagerConfig {
   route: Record<string, unknown>;
   receivers: {
     name: string;
-    webhook_configs?: { url: string; http_config: { authorization: { credentials_file: string } } }[];
+    webhook_configs?: {
+      url?: string;
+      url_file?: string;
+      http_config: { authorization: { credentials_file: string } };
+    }[];
   }[];
 }
 
@@ -51,6 +58,7 @@ function alertmanagerConfig(serviceUrl: string): string {
   Object.assign(config.route, { group_wait: "1s", group_interval: "2s" });
   for (const receiver of config.receivers) {
     for (const hook of receiver.webhook_configs ?? []) {
+      delete hook.url_file;
       hook.url =
         receiver.name === "web.hook"
           ? `${serviceUrl}/api/v1/ops/alerts`
@@ -67,7 +75,12 @@ function prometheusConfig(servicePort: number, alertmanagerPort: number, rulesDi
     rule_files: [join(rulesDir, "*.yml")],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${alertmanagerPort}`] }] }] },
     scrape_configs: [
-      { job_name: "fediflow-api", static_configs: [{ targets: [`127.0.0.1:${servicePort}`] }] },
+      {
+        job_name: "fediflow-api",
+        // As prometheus/prometheus.yml: OpenMetrics first, for the histograms' exemplars.
+        scrape_protocols: ["OpenMetricsText1.0.0", "PrometheusText0.0.4"],
+        static_configs: [{ targets: [`127.0.0.1:${servicePort}`] }],
+      },
     ],
   });
 }
@@ -117,7 +130,19 @@ before(async () => {
   );
   assert.equal(generated.status, 0, generated.stderr);
 
-  service = await spawnServer({ env: { FAULT_INJECTION: "true", RATE_LIMIT_MAX: "1000000" } });
+  // Traces on (to a local OTLP sink): only sampled requests carry trace-id exemplars.
+  otlp = await startOtlpReceiver();
+  service = await spawnServer({
+    env: {
+      FAULT_INJECTION: "true",
+      RATE_LIMIT_MAX: "1000000",
+      OTEL_SDK_DISABLED: "false",
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_TRACES_SAMPLER: "always_on",
+      OTEL_LOGS_EXPORTER: "none",
+      OTEL_METRICS_EXPORTER: "none",
+    },
+  });
   school = await createSchool(service.url, "alerting-e2e");
   expectStatus(await school.instructor.post("/courses", { title: "Observed", course_type: "live" }), 201);
 
@@ -141,9 +166,10 @@ before(async () => {
   const promConfig = join(scratch, "prometheus.yml");
   writeFileSync(promConfig, prometheusConfig(service.port, amPort, rulesDir));
   prometheus = await startProcess(
-    "prometheus",
+    tool("prometheus"),
     [
       `--config.file=${promConfig}`,
+      "--enable-feature=exemplar-storage",
       `--storage.tsdb.path=${join(scratch, "tsdb")}`,
       `--web.listen-address=127.0.0.1:${promPort}`,
     ],
@@ -157,6 +183,7 @@ after(async () => {
   await prometheus?.stop();
   await alertmanager?.stop();
   await service?.stop();
+  await otlp?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -198,6 +225,31 @@ test("a fault raises HighErrorRate: pending, firing, routed by Alertmanager, rec
     return Number(body.data.result[0]?.value[1] ?? 0) > 10 ? true : undefined;
   });
   assert.equal(await alertState("HighErrorRate"), undefined, "silent under healthy traffic");
+
+  // Prometheus 3 scrapes the service's OpenMetrics: the target is healthy and the latency histogram
+  // carries trace-id exemplars.
+  const target = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
+    data: { activeTargets: { health: string; lastError: string; labels: Record<string, string> }[] };
+  };
+  const service_ = target.data.activeTargets.find((t) => t.labels.job === "fediflow-api");
+  assert.equal(service_?.health, "up", service_?.lastError);
+  const exemplars = await poll("an exemplar on the service's latency histogram", 30_000, async () => {
+    const now = Date.now() / 1000;
+    const query = new URLSearchParams({
+      query: 'http_request_duration_seconds_bucket{job="fediflow-api"}',
+      start: String(now - 600),
+      end: String(now + 60),
+    });
+    const body = (await (await fetch(`${prometheusUrl}/api/v1/query_exemplars?${query}`)).json()) as {
+      data: { exemplars: { labels: Record<string, string> }[] }[];
+    };
+    const all = body.data.flatMap((s) => s.exemplars);
+    return all.length > 0 ? all : undefined;
+  });
+  assert.ok(
+    exemplars.every((e) => /^[0-9a-f]{32}$/.test(e.labels.trace_id ?? "")),
+    JSON.stringify(exemplars[0]),
+  );
 
   const faultOn = Date.now();
   expectStatus(

@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { DASHBOARDS_DIR, dashboards, renderDashboard } from "../../grafana/generate-dashboards.ts";
+import {
+  DASHBOARDS_DIR,
+  dashboards,
+  renderDashboard,
+  slothRules,
+} from "../../grafana/generate-dashboards.ts";
+import { loadSlos } from "../../prometheus/slos.ts";
 import { loadYaml, ROOT } from "./support.ts";
 
 type Target = { refId: string; expr: string; legendFormat?: string; datasource?: { uid: string } };
@@ -58,6 +64,43 @@ describe("dashboards are generated", () => {
         `${file} is stale: run node grafana/generate-dashboards.ts`,
       );
     }
+  });
+});
+
+describe("dashboards come from Grafana's foundation SDK and read the SLOs from their one source", () => {
+  test("the generator builds with @grafana/grafana-foundation-sdk, pinned exactly", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    assert.equal(pkg.devDependencies["@grafana/grafana-foundation-sdk"], "0.0.21");
+    const source = readFileSync(join(ROOT, "grafana", "generate-dashboards.ts"), "utf8");
+    assert.match(source, /from "@grafana\/grafana-foundation-sdk\/dashboard"/);
+    assert.doesNotMatch(source, /gridPos: \{/, "the SDK lays panels out, not hand-written grid positions");
+  });
+
+  test("SLO stats use the objectives of prometheus/slos.yaml; burn-rate panels Sloth's windows and factors", () => {
+    const slos = loadSlos();
+    const rules = slothRules();
+    assert.deepEqual(rules.factors, [1, 3, 6, 14.4]);
+    assert.deepEqual(rules.windows, ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
+    const overview = dashboards()["fediflow-overview.json"] as unknown as {
+      panels: (Panel & {
+        fieldConfig: { defaults: { thresholds?: { steps: { value: number | null }[] } } };
+      })[];
+    };
+    const steps = (title: string) =>
+      overview.panels
+        .find((p) => p.title === title)
+        ?.fieldConfig.defaults.thresholds?.steps.map((s) => s.value);
+    assert.deepEqual(steps("Availability (1d)"), [null, slos.availability.objective]);
+    assert.deepEqual(steps(`Requests under ${slos.latency.thresholdSeconds * 1000} ms (1d)`), [
+      null,
+      slos.latency.objective,
+    ]);
+    assert.deepEqual(steps("Latency SLO burn rate"), [null, ...rules.factors]);
+    const burn = overview.panels.find((p) => p.title === "Availability SLO burn rate");
+    assert.deepEqual(
+      burn?.targets?.map((t) => t.legendFormat),
+      rules.windows,
+    );
   });
 });
 

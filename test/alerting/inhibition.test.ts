@@ -1,4 +1,4 @@
-// Starts the real Alertmanager (Debian's prometheus-alertmanager 0.25) on 127.0.0.1 with the
+// Starts the real Alertmanager (0.28.1, built at the release .env pins) on 127.0.0.1 with the
 // committed alertmanager.yml, posts alerts through its API and checks which ones the inhibition
 // rule suppresses. Notifications it tries to send (app:3000, SMTP, Slack) fail harmlessly: the
 // receivers are unreachable from here and group_wait outlasts the test anyway.

@@ -3,6 +3,7 @@
 // either side fails this test.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { HISTOGRAM_BUCKETS } from "../../prometheus/slos.ts";
 import { createSchool, expectStatus } from "../support/api.ts";
 import { startTarget, type Target } from "../support/target.ts";
 import {
@@ -17,6 +18,7 @@ import { loadRules } from "./support.ts";
 
 let target: Target;
 let exported: Set<string>;
+let scrape = "";
 
 /** Sample names of a text-format scrape, with histogram and summary series expanded. */
 function sampleNames(text: string): Set<string> {
@@ -41,7 +43,8 @@ before(async () => {
     course_type: "live",
   });
   expectStatus(await school.student.post(`/courses/${course.body.id}/enrollments`), 201);
-  exported = sampleNames(await (await target.fetch("/metrics")).text());
+  scrape = await (await target.fetch("/metrics")).text();
+  exported = sampleNames(scrape);
 });
 after(() => target.close());
 
@@ -62,4 +65,13 @@ test("every metric read by a rule or dashboard is exported by the service or com
     }
   }
   assert.deepEqual(unknown, []);
+});
+
+test("the latency histogram's buckets are the ones the SLO spec's threshold is checked against", () => {
+  const bounds = new Set(
+    [...scrape.matchAll(/^http_request_duration_seconds_bucket\{[^}]*le="([^"]+)"/gm)].map(
+      (m) => m[1] as string,
+    ),
+  );
+  assert.deepEqual([...bounds].filter((b) => b !== "+Inf").map(Number), [...HISTOGRAM_BUCKETS]);
 });

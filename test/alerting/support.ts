@@ -13,15 +13,7 @@ export const ALERTMANAGER_CONFIG = join(ROOT, "alertmanager", "alertmanager.yml"
 export const RUNBOOKS_DIR = join(ROOT, "docs", "runbooks");
 export const RUNBOOK_BASE_URL = "https://github.com/fediflow/fediflow-api/blob/main/docs/runbooks/";
 
-const DEFAULT_BINARIES = { promtool: "promtool", amtool: "amtool", alertmanager: "prometheus-alertmanager" };
-
-/**
- * Binary to run: $PROMTOOL / $AMTOOL / $ALERTMANAGER override the name found on PATH. Debian
- * installs Alertmanager as prometheus-alertmanager.
- */
-export function tool(name: keyof typeof DEFAULT_BINARIES): string {
-  return process.env[name.toUpperCase()] || DEFAULT_BINARIES[name];
-}
+export { tool } from "../support/tools.ts";
 
 export type RunResult = { code: number; stdout: string; stderr: string; output: string };
 
@@ -35,7 +27,7 @@ export function run(bin: string, args: string[], options: { cwd?: string } = {})
     const code = (result.error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
       throw new Error(
-        `${bin}: not found. Install Debian's prometheus and prometheus-alertmanager packages, or point $PROMTOOL / $AMTOOL / $ALERTMANAGER at the binary.`,
+        `${bin}: not found (tool() builds it with scripts/go-tool-build.sh; check $PROMTOOL / $AMTOOL)`,
       );
     }
     throw result.error;

@@ -96,10 +96,13 @@ describe("1. the document leads to the real routes", () => {
         ["get", "post", "put", "patch", "delete"].includes(m),
       ) as string;
       const path = template.replace("{id}", courseId);
+      // A bearer token naming no session: every route answers (401 or 4xx), none changes anything
+      // (DELETE /sessions/current with the admin's token would sign the admin out for later tests).
       const response = await call(
         method.toUpperCase(),
         path,
         method === "get" || method === "delete" ? undefined : {},
+        "no-such-session",
       );
       if (response.status === 404 && /No route for/.test(response.text))
         missing.push(`${method} ${base}${path}`);
@@ -120,7 +123,13 @@ describe("2. the contract and the behaviour agree", () => {
         pointer("paths", template, "get", "parameters", String(index), "schema"),
         cursor,
       );
-      const response = await call("GET", `${template.replace("{id}", courseId)}?cursor=${cursor}`);
+      const token = template.startsWith("/ops/") ? ADMIN_TOKEN : school.admin.token;
+      const response = await call(
+        "GET",
+        `${template.replace("{id}", courseId)}?cursor=${cursor}`,
+        undefined,
+        token,
+      );
       assertAgreement(`GET ${template}?cursor=0…`, allowed, response.status, response.text);
     }
     assert.ok(lists >= 8, `${lists} list routes`);
@@ -260,15 +269,46 @@ describe('3. {"title":"Intro\\u0000Biology"} at every entry point: never 500', (
 });
 
 describe("4. SQLSTATE class 22 (data exception) is never a 500", () => {
-  test("a year-0 startsAt (22008 datetime_field_overflow) in the webhook → 4xx", async () => {
-    const response = await new Api(server.url, { token: ADMIN_TOKEN }).post(
+  // A year-0000 startsAt is RFC 3339 and reaches Alertmanager from whoever posts the alert; PostgreSQL
+  // refuses it (22008 datetime_field_overflow). Refusing the notification would lose every alert in it
+  // (Alertmanager does not retry a 4xx, and a retry cannot succeed): the rest are stored, that one is
+  // reported and logged.
+  test("a year-0 startsAt in the webhook: 200, the other alerts stored, that one reported as refused", async () => {
+    const ops = new Api(server.url, { token: ADMIN_TOKEN });
+    const response = await ops.post<{
+      received: number;
+      stored: number;
+      refused: { fingerprint: string; reason: string }[];
+    }>(
       "/ops/alerts",
-      notification([alert("00000000000000ab", "firing", "0000-01-01T00:00:00Z")]),
+      notification([
+        alert("00000000000000ab", "firing", "0000-01-01T00:00:00Z"),
+        alert("00000000000000ac", "firing", "2026-11-25T10:00:00Z"),
+      ]),
     );
-    assert.ok(
-      response.status >= 400 && response.status < 500,
-      `${response.status} ${JSON.stringify(response.body)}`,
+    expectStatus(response, 200);
+    assert.equal(response.body.received, 2);
+    assert.equal(response.body.stored, 1);
+    assert.deepEqual(
+      response.body.refused.map((r) => r.fingerprint),
+      ["00000000000000ab"],
     );
+    assert.match(response.body.refused[0]?.reason ?? "", /22008/);
+    const list = await ops.get<{ items: { fingerprint: string }[] }>("/ops/alerts?limit=100");
+    const stored = list.body.items.map((a) => a.fingerprint);
+    assert.ok(stored.includes("00000000000000ac") && !stored.includes("00000000000000ab"), stored.join());
+  });
+
+  test("a class-22 value in a query parameter the document allows (min_calls = 2^53 - 1) is not refused", async () => {
+    const response = await call(
+      "GET",
+      `/ops/db/slow-queries?min_calls=${Number.MAX_SAFE_INTEGER}`,
+      undefined,
+      ADMIN_TOKEN,
+    );
+    assert.ok([200, 409].includes(response.status), `${response.status} ${response.text}`);
+    const over = await call("GET", "/ops/db/slow-queries?min_calls=1e21", undefined, ADMIN_TOKEN);
+    assert.equal(over.status, 400, over.text);
   });
 });
 
@@ -281,4 +321,92 @@ describe("5. trailing slash", () => {
     assert.equal(response.status, 404, body);
     assert.equal(response.headers.get("allow"), null);
   });
+});
+
+/** `levels` arrays inside one another: ~1,000 levels (6 KB) overflowed jsonld.js's stack in Fedify's inbox. */
+const nestedArrays = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+
+describe("6. JSON nested deeper than JSON_MAX_DEPTH (64) is a 400 before anything parses it, at every entry point", () => {
+  const deep = nestedArrays(1000);
+  const entryPoints: { name: string; path: string; token?: string; body: string; type: string }[] = [
+    {
+      name: "API: POST /courses",
+      path: "/api/v1/courses",
+      body: `{"title":"Deep","course_type":"live","description":${deep}}`,
+      type: "application/json",
+    },
+    {
+      name: "API: POST /users",
+      path: "/api/v1/users",
+      body: `{"username":${deep}}`,
+      type: "application/json",
+    },
+    {
+      name: "Alertmanager webhook",
+      path: "/api/v1/ops/alerts",
+      token: ADMIN_TOKEN,
+      body: `{"version":"4","alerts":[{"labels":${deep}}]}`,
+      type: "application/json",
+    },
+    {
+      name: "ActivityPub shared inbox",
+      path: "/ap/inbox",
+      body: `{"type":"Create","object":${deep}}`,
+      type: "application/activity+json",
+    },
+    {
+      name: "ActivityPub actor inbox",
+      path: "/ap/actors/{instructor}/inbox",
+      body: `{"@context":${deep}}`,
+      type: "application/ld+json",
+    },
+  ];
+  for (const entry of entryPoints) {
+    test(`${entry.name} → 400 json_too_deep`, async () => {
+      const response = await fetch(
+        `${server.url}${entry.path.replace("{instructor}", school.ids.instructor)}`,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${entry.token ?? school.admin.token}`,
+            "x-tenant-id": school.slug,
+            "content-type": entry.type,
+          },
+          body: entry.body,
+        },
+      );
+      const body = (await response.json()) as { error: { code: string; requestId: string } };
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(body.error.code, "json_too_deep");
+      assert.equal(body.error.requestId, response.headers.get("x-request-id"));
+    });
+  }
+
+  test("64 levels are not refused for depth (the schema decides: 422 naming the field)", async () => {
+    const response = await call(
+      "POST",
+      "/courses",
+      `{"title":"Deep","course_type":"live","description":${nestedArrays(63)}}`,
+    );
+    assert.equal(response.status, 422, response.text);
+    assert.match(response.text, /json\.description/);
+  });
+});
+
+describe("7. an activity is a JSON object: anything else posted to an inbox is a precise 400, never 500", () => {
+  // `"!"` is the fuzz test's counterexample (seed 891224225): a JSON string made Fedify answer 500.
+  for (const body of ['"!"', "[]", "null", "1", "true", '[{"type":"Create"}]', "{", ""]) {
+    test(`POST ${JSON.stringify(body)} → 400 malformed_activity`, async () => {
+      for (const path of ["/ap/inbox", `/ap/actors/${school.ids.instructor}/inbox`]) {
+        const response = await fetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/activity+json" },
+          body,
+        });
+        const json = (await response.json()) as { error: { code: string } };
+        assert.equal(response.status, 400, `${path}: ${JSON.stringify(json)}`);
+        assert.equal(json.error.code, "malformed_activity");
+      }
+    });
+  }
 });

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { isStorableText, replaceUnstorable } from "../../src/platform/db/text.ts";
+import { codePointLength, isStorableText, replaceUnstorable } from "../../src/platform/db/text.ts";
 import type { School } from "../support/api.ts";
 import type { SpawnedServer } from "../support/spawn.ts";
 import {
@@ -151,17 +151,21 @@ function validValue(schema: JsonSchema | undefined, name: string): unknown {
   if (type === "array") return s.items ? [validValue(s.items, name)] : [];
   if (type === "integer" || type === "number") return s.minimum ?? 0;
   if (type === "boolean") return false;
-  if (s.format === "email") return `p${++unique}@example.org`;
+  if (s.format === "email" || name === "email") return `p${++unique}@example.org`;
   if (s.format === "date-time" || /At$/.test(name)) return "2026-11-25T10:00:00Z";
   if (s.format === "uuid") return courseId;
-  if (s.pattern)
-    return fc.sample(fc.stringMatching(new RegExp(s.pattern.replace(/\/i$/, ""))), {
-      numRuns: 1,
-      seed: ++unique,
-    })[0];
   if (name === "version") return "4";
   if (name === "actor") return "acct:nobody@remote.invalid";
-  return `v${++unique}`.padEnd(Math.max(2, s.minLength ?? 1), "x");
+  const min = s.minLength ?? 0;
+  const max = s.maxLength ?? Number.POSITIVE_INFINITY;
+  const plain = `v${++unique}`.padEnd(Math.max(2, min), "x");
+  if (!s.pattern || new RegExp(s.pattern, "u").test(plain)) return plain;
+  // A value of the documented pattern and lengths (JSON Schema counts code points).
+  const fits = (value: string) => codePointLength(value) >= min && codePointLength(value) <= max;
+  return fc.sample(fc.stringMatching(new RegExp(s.pattern, "u")).filter(fits), {
+    numRuns: 1,
+    seed: ++unique,
+  })[0];
 }
 
 /** Every string and number leaf of a body schema, nested objects, records and array items included. */

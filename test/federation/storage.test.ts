@@ -9,31 +9,20 @@ import {
   type QueuePolicy,
   type TaskPolicy,
 } from "../../src/federation/message-queue.ts";
-import { connectDatabase, type Database } from "../../src/platform/db/client.ts";
-import { migrate } from "../../src/platform/db/migrate.ts";
+import type { Database } from "../../src/platform/db/client.ts";
 import { appLogger } from "../../src/platform/telemetry/logger.ts";
 import { createMetrics } from "../../src/platform/telemetry/metrics.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { connectMigratedTestDatabase } from "../support/migrated-database.ts";
 
 // Fedify's KvStore and MessageQueue on the real database (PostgreSQL or embedded PGlite), in process.
-let database: TestDatabase;
 let db: Database;
+let close: () => Promise<void>;
 
 before(async () => {
-  database = await createTestDatabase();
-  db = await connectDatabase({
-    url: database.env.DATABASE_URL,
-    poolMax: database.env.DATABASE_URL ? 4 : 1,
-    dataDir: database.env.DATA_DIR ?? "./data",
-    queryTimeoutMs: 5000,
-  });
-  await migrate(db.sql);
+  ({ db, close } = await connectMigratedTestDatabase());
 });
 
-after(async () => {
-  await db?.close();
-  await database?.drop();
-});
+after(() => close?.());
 
 const tuning = { concurrency: 4, perHost: 2, pollMs: 50, leaseMs: 5000, taskTimeoutMs: 2000 };
 

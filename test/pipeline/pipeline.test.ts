@@ -1,29 +1,37 @@
 /**
- * The OTLP-first pipeline, run for real: the service (node, OTel SDK on) → our Collector distribution
- * with the repository's otel-collector/config.yaml → Jaeger v2 (in-memory), a real Elasticsearch node,
- * Debian's Prometheus (remote-write receiver, exemplar storage). All on free loopback ports, all
- * stopped at the end. Each assertion reads a backend through its own API.
+ * The OTLP-first pipeline, run for real at the versions the repository pins: two FediFlow instances
+ * (node, OTel SDK on; the second receives federation deliveries, so one trace spans both) → one
+ * Collector agent (otel-collector/agent.yaml) → its loadbalancing exporter, routing by trace id → TWO
+ * Collector gateways (otel-collector/config.yaml: tail sampling, redaction) → Jaeger v2 (in-memory), a
+ * real Elasticsearch node, Prometheus 3 (remote-write receiver for OTLP metrics; it scrapes the
+ * services' OpenMetrics and the Collectors itself). All on free loopback ports, all stopped at the end.
+ * Each assertion reads a backend through its own API.
  *
- * Run with `npm run test:pipeline` (not part of `npm test`). It needs Go (the Collector and
- * Jaeger are built from the Go module proxy on first use, cached outside the repository), Maven and
- * Java 17 (Elasticsearch jars from Maven Central) and /usr/bin/prometheus.
+ * Run with `npm run test:pipeline` (not part of `npm test`). It needs Go (the Collector, Jaeger and
+ * Prometheus are built from the Go module proxy on first use, cached outside the repository), Maven
+ * and Java 17 (Elasticsearch jars from Maven Central).
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Api, type ApiResponse, createSchool, expectStatus, type School } from "../support/api.ts";
-import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { followCourse, Instance } from "../federation/support.ts";
+import { Api, type ApiResponse, expectStatus, type School } from "../support/api.ts";
+import { ADMIN_TOKEN } from "../support/spawn.ts";
 import {
   type Backend,
+  COLLECTOR_CONFIG,
   type Collector,
   collectorBinary,
-  collectorEnv,
+  ELASTICSEARCH_VERSION,
   elasticsearchClasspath,
+  gatewayEnv,
   type Jaeger,
   jaegerBinary,
+  listenEnv,
   prepareJaeger,
+  startAgent,
   startCollector,
   startElasticsearch,
   startPrometheus,
@@ -44,6 +52,7 @@ import {
 } from "./support/queries.ts";
 
 const SERVICE = "fediflow-pipeline";
+const PEER = "fediflow-peer";
 const PASSWORD = "correct horse battery"; // what createSchool() signs everyone in with
 const FAST_REQUESTS = 100;
 const SLOW_MS = 700; // above the config's 500 ms latency policy
@@ -54,9 +63,13 @@ let dir: string;
 let elasticsearch: Backend;
 let prometheus: Backend;
 let jaeger: Jaeger;
-let collector: Collector;
-let server: SpawnedServer;
+let agent: Collector;
+let gateways: Collector[] = [];
+let instance: Instance;
+let peer: Instance;
 let school: School;
+let peerSchool: School;
+let courseId = "";
 let ops: Api;
 
 /** A histogram bucket's upper bound (`le`), +Inf included. */
@@ -71,6 +84,7 @@ const requestId = (response: ApiResponse<unknown>): string => {
 /** What the traffic phase sent; the tests below look for it in the backends. */
 const sent = {
   slow: "",
+  federated: "",
   error: "",
   fast: [] as string[],
   marker: "",
@@ -106,7 +120,7 @@ async function sendRedactionProbe(): Promise<void> {
   ];
   const resource = { attributes: [{ key: "service.name", value: { stringValue: SERVICE } }] };
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${collector.otlpHttp}${path}`, {
+    const response = await fetch(`${agent.otlpHttp}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -163,6 +177,39 @@ async function sendRedactionProbe(): Promise<void> {
   });
 }
 
+/** An OTLP metric (a monotonic sum) sent to the agent: the remote-write path of the gateways. */
+async function sendMetricProbe(): Promise<void> {
+  const now = `${Date.now()}000000`;
+  const response = await fetch(`${agent.otlpHttp}/v1/metrics`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "pipeline-probe" } }] },
+          scopeMetrics: [
+            {
+              scope: { name: "pipeline-test" },
+              metrics: [
+                {
+                  name: "pipeline.probe",
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [{ asInt: "42", startTimeUnixNano: now, timeUnixNano: now }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
 before(
   async () => {
     dir = await mkdtemp(join(tmpdir(), "fediflow-pipeline-"));
@@ -171,33 +218,45 @@ before(
       jaegerBinary(),
       elasticsearchClasspath(),
     ]);
-    [elasticsearch, prometheus, jaeger] = await Promise.all([
+    [elasticsearch, jaeger] = await Promise.all([
       startElasticsearch(dir, classpath),
-      startPrometheus(dir),
       prepareJaeger(dir, jaegerBin),
     ]);
-    const servicePort = await freePort();
-    collector = await startCollector(
-      collectorBin,
-      await collectorEnv({
-        metricsTarget: `127.0.0.1:${servicePort}`,
-        jaegerOtlp: jaeger.otlpGrpc,
-        elasticsearch: elasticsearch.url,
-        prometheus: prometheus.url,
-      }),
-    );
-    server = await spawnServer({
-      env: {
-        PORT: String(servicePort),
-        OTEL_SDK_DISABLED: "false",
-        OTEL_SERVICE_NAME: SERVICE,
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
-        OTEL_TRACES_SAMPLER: "parentbased_always_on",
-        FAULT_INJECTION: "true",
-      },
+    // Ports first: Prometheus scrapes the instances and every Collector, the gateways write to it.
+    const prometheusPort = await freePort();
+    const otel = (endpoint: string) => ({
+      OTEL_SDK_DISABLED: "false",
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_TRACES_SAMPLER: "parentbased_always_on",
     });
-    ops = new Api(server.url, { token: ADMIN_TOKEN });
-    school = await createSchool(server.url, "pipeline-school");
+    const backends = {
+      jaegerOtlp: jaeger.otlpGrpc,
+      elasticsearch: elasticsearch.url,
+      prometheus: `http://127.0.0.1:${prometheusPort}`,
+    };
+    gateways = await Promise.all(
+      ["otelcol-gateway-1", "otelcol-gateway-2"].map(async (name) =>
+        startCollector(name, collectorBin, [COLLECTOR_CONFIG], await gatewayEnv(backends)),
+      ),
+    );
+    agent = await startAgent(dir, collectorBin, gateways, await listenEnv());
+    instance = await Instance.create("pipeline", { ...otel(agent.otlpHttp), FAULT_INJECTION: "true" });
+    peer = await Instance.create("peer", otel(agent.otlpHttp));
+    prometheus = await startPrometheus(dir, prometheusPort, {
+      services: [instance.host, peer.host],
+      collectors: [agent, ...gateways].map((c) => c.telemetryTarget),
+    });
+    await Promise.all([instance.start(), peer.start()]);
+    ops = new Api(instance.url, { token: ADMIN_TOKEN });
+    // A course on the instance that a student of the peer follows: what its instructor publishes is
+    // delivered to the peer, with the trace context, so one trace spans both instances.
+    const federation = await followCourse(instance, peer, {
+      origin: "pipeline-school",
+      remote: "peer-school",
+    });
+    school = federation.a;
+    peerSchool = federation.b;
+    courseId = federation.courseId;
 
     // A slow request (kept by the latency policy) that runs the business spans.
     await setFaults([
@@ -210,6 +269,17 @@ before(
     });
     expectStatus(course, 201);
     sent.slow = requestId(course);
+    // A slow publication in the followed course (kept by the latency policy), delivered to the peer.
+    await setFaults([
+      { route: "/api/v1/courses/:id/content", delay_rate: 1, delay_ms: SLOW_MS, error_rate: 0, status: 500 },
+    ]);
+    const lesson = await school.instructor.post(`/courses/${courseId}/content`, {
+      content_type: "lesson",
+      title: "Two gateways",
+      body: "one trace, one gateway",
+    });
+    expectStatus(lesson, 201);
+    sent.federated = requestId(lesson);
     // An error (kept by the status policy).
     await setFaults([
       { route: "/api/v1/courses/:id", error_rate: 1, status: 500, delay_rate: 0, delay_ms: 0 },
@@ -233,6 +303,7 @@ before(
     sent.marker = requestId(marker);
     await setFaults([]);
     await sendRedactionProbe();
+    await sendMetricProbe();
   },
   { timeout: 50 * 60_000 },
 );
@@ -240,8 +311,9 @@ before(
 after(
   async () => {
     // Every process stopped, each bounded; failures in one stop do not skip the others.
-    await Promise.allSettled([server?.stop()]);
-    await Promise.allSettled([collector?.program.stop()]);
+    await Promise.allSettled([instance?.destroy(), peer?.destroy()]);
+    await Promise.allSettled([agent?.program.stop()]);
+    await Promise.allSettled(gateways.map((g) => g.program.stop()));
     await Promise.allSettled([
       jaeger?.program?.stop(),
       prometheus?.program.stop(),
@@ -304,18 +376,113 @@ describe("pipeline", {
     console.log(`# tail sampling kept ${kept}/${FAST_REQUESTS} fast traces, the error and the slow ones`);
   });
 
-  test("Prometheus: http_request_duration_seconds from remote write, with the service's labels and an exemplar", async () => {
+  test("Jaeger: the publication delivered to the peer is one trace across both instances", async () => {
+    const found = await pollUntil(() => jaegerHas(sent.federated), {
+      timeoutMs: WAIT,
+      description: "the federated publication's trace",
+    });
+    const trace = await pollUntil(
+      async () => {
+        const t = await getTrace(jaeger.queryUrl, found.trace.traceID);
+        return t?.spans.some((s) => s.operationName === "federation.inbox.process") ? t : undefined;
+      },
+      { timeoutMs: WAIT, description: "the peer's inbox processing in the same trace" },
+    );
+    const serviceOf = (s: JaegerTrace["spans"][number]) => trace.processes[s.processID]?.serviceName;
+    const names = (service: string) =>
+      trace.spans.filter((s) => serviceOf(s) === service).map((s) => s.operationName);
+    for (const name of ["activity.create", "federation.deliver"])
+      assert.ok(names(SERVICE).includes(name), name);
+    assert.ok(names(PEER).includes("federation.inbox.process"), `peer spans: ${names(PEER).join(", ")}`);
+    assert.ok(
+      trace.spans.some((s) => serviceOf(s) === PEER && tag(s, "span.kind") === "server"),
+      "the peer's server span for the inbox POST",
+    );
+    console.log(
+      `# federated trace ${trace.traceID}: ${names(SERVICE).length} spans of ${SERVICE}, ${names(PEER).length} of ${PEER}`,
+    );
+  });
+
+  test("two gateways: both received traces, every trace in Jaeger is whole, nothing lost between the tiers", async () => {
+    await pollUntil(() => jaegerHas(sent.marker), { timeoutMs: WAIT, description: "marker trace" });
+    // Whole: every span's parent is in the trace (a trace split across gateways would be decided in
+    // fragments: a kept child whose parent another gateway dropped).
+    const orphansOf = (trace: JaegerTrace) => {
+      const ids = new Set(trace.spans.map((s) => s.spanID));
+      return trace.spans.filter((s) =>
+        s.references.some(
+          (r) => r.refType === "CHILD_OF" && r.traceID === trace.traceID && !ids.has(r.spanID),
+        ),
+      );
+    };
+    const traces = await pollUntil(
+      async () => {
+        const all = new Map<string, JaegerTrace>();
+        for (const service of [SERVICE, PEER])
+          for (const t of await findTraces(jaeger.queryUrl, service, { limit: 5000 })) all.set(t.traceID, t);
+        return [...all.values()].every((t) => orphansOf(t).length === 0) ? [...all.values()] : undefined;
+      },
+      { timeoutMs: WAIT, intervalMs: 2_000, description: "every trace in Jaeger without a missing parent" },
+    );
+    const spans = traces.reduce((n, t) => n + t.spans.length, 0);
+    const spanning = traces.filter(
+      (t) => new Set(t.spans.map((s) => t.processes[s.processID]?.serviceName)).size > 1,
+    );
+    assert.ok(spanning.length >= 1, "at least one trace spans both instances");
+
+    // Both gateways got a share, and together exactly what the agent accepted (no span lost or doubled).
+    const accepted = (c: Collector) =>
+      collectorMetric(c.telemetryUrl, "otelcol_receiver_accepted_spans", { receiver: "otlp" });
+    let seen = "";
+    const perGateway = await pollUntil(
+      async () => {
+        const [fromAgent, ...counts] = await Promise.all([accepted(agent), ...gateways.map(accepted)]);
+        const sum = counts.reduce((a, b) => a + b, 0);
+        seen = `agent ${fromAgent}, gateways ${counts.join(" + ")}`;
+        return sum === fromAgent && counts.every((n) => n > 0) ? { fromAgent, counts } : undefined;
+      },
+      {
+        timeoutMs: WAIT,
+        description: "the gateways' accepted spans to add up to the agent's",
+        detail: () => `: last seen ${seen}`,
+      },
+    );
+    const decisions = await Promise.all(
+      gateways.map(async (g) => ({
+        sampled: await collectorMetric(
+          g.telemetryUrl,
+          "otelcol_processor_tail_sampling_global_count_traces_sampled",
+          {
+            sampled: "true",
+          },
+        ),
+        dropped: await collectorMetric(
+          g.telemetryUrl,
+          "otelcol_processor_tail_sampling_global_count_traces_sampled",
+          {
+            sampled: "false",
+          },
+        ),
+      })),
+    );
+    console.log(
+      `# two gateways: ${traces.length} traces (${spans} spans) in Jaeger, all whole, ${spanning.length} across both instances; ` +
+        `agent accepted ${perGateway.fromAgent} spans, gateways ${perGateway.counts.join(" + ")}; ` +
+        `tail sampling per gateway (kept/dropped traces): ${decisions.map((d) => `${d.sampled}/${d.dropped}`).join(", ")}`,
+    );
+  });
+
+  test("Prometheus 3 scrapes the service's OpenMetrics: its labels, Prometheus 3's le spelling and an exemplar", async () => {
     const series = await pollUntil(
       async () => {
         const result = await promQuery(
           prometheus.url,
-          `http_request_duration_seconds_count{job="fediflow-api",method="GET",route="/api/v1/courses",status_code="200"}`,
+          `http_request_duration_seconds_count{job="fediflow-api",instance="${instance.host}",method="GET",route="/api/v1/courses",status_code="200"}`,
         );
         return result.length === 1 && Number(result[0]?.value[1]) >= FAST_REQUESTS ? result : undefined;
       },
       { timeoutMs: WAIT, description: "GET /api/v1/courses count ≥ 100 in Prometheus" },
     );
-    assert.equal(series[0]?.metric.instance, `127.0.0.1:${server.port}`);
     const errors = await promQuery(
       prometheus.url,
       `http_request_duration_seconds_count{job="fediflow-api",route="/api/v1/courses/:id",status_code="500"}`,
@@ -323,12 +490,20 @@ describe("pipeline", {
     assert.equal(errors.length, 1, "the 500 is a series of its own");
     const buckets = await promQuery(
       prometheus.url,
-      `http_request_duration_seconds_bucket{job="fediflow-api",route="/api/v1/courses",method="GET",status_code="200"}`,
+      `http_request_duration_seconds_bucket{job="fediflow-api",instance="${instance.host}",route="/api/v1/courses",method="GET",status_code="200"}`,
     );
+    // The spec's buckets. Prometheus 3 normalises `le` of classic histograms to float notation on
+    // ingestion ("1" is stored as "1.0"), whatever the exposition wrote; queries must match that.
     assert.deepEqual(
       buckets.map((b) => b.metric.le).sort((a, b) => bound(a) - bound(b)),
-      ["0.001", "0.01", "0.1", "1", "5", "10", "+Inf"],
-      "the spec's buckets",
+      ["0.001", "0.01", "0.1", "1.0", "5.0", "10.0", "+Inf"],
+    );
+    // One path: each series exists once (scraped), never a second copy by remote write.
+    const copies = await promQuery(prometheus.url, 'count by (instance) (up{job="fediflow-api"})');
+    assert.deepEqual(
+      copies.map((c) => c.value[1]),
+      ["1", "1"],
+      "each instance scraped once",
     );
 
     // The slow POST's bucket carries its trace id as an exemplar, and Jaeger has that trace.
@@ -345,13 +520,26 @@ describe("pipeline", {
       { timeoutMs: WAIT, description: `an exemplar with trace_id ${slow}` },
     );
     assert.ok(exemplars.every((e) => /^[0-9a-f]{32}$/.test(e.labels.trace_id ?? "")));
+
+    // Metrics pushed over OTLP take the other path: agent → gateway → remote write.
+    const probe = await pollUntil(
+      async () => {
+        const result = await promQuery(prometheus.url, 'pipeline_probe_total{job="pipeline-probe"}');
+        return result.length === 1 ? result : undefined;
+      },
+      { timeoutMs: WAIT, description: "the OTLP metric probe, remote-written by a gateway" },
+    );
+    assert.equal(probe[0]?.value[1], "42");
     console.log(
       `# prometheus: ${JSON.stringify(series[0]?.metric)} = ${series[0]?.value[1]}; ` +
-        `exemplar ${JSON.stringify(exemplars.find((e) => e.labels.trace_id === slow))}`,
+        `exemplar ${JSON.stringify(exemplars.find((e) => e.labels.trace_id === slow))}; OTLP probe ${JSON.stringify(probe[0]?.metric)}`,
     );
   });
 
   test("Elasticsearch: fediflow-logs-YYYY.MM.DD documents, each valid, correlated to Jaeger traces", async () => {
+    // The node is the release compose ships (ELASTICSEARCH_IMAGE in .env).
+    const node = (await (await fetch(elasticsearch.url)).json()) as { version: { number: string } };
+    assert.equal(node.version.number, ELASTICSEARCH_VERSION);
     const docs = await pollUntil(
       async () => {
         const all = await logDocuments(elasticsearch.url);
@@ -370,7 +558,7 @@ describe("pipeline", {
       );
       assert.equal(typeof doc.message, "string", "message");
       assert.match(String(doc.level), /^(trace|debug|info|warn|error|fatal)$/);
-      assert.equal(doc.service, SERVICE);
+      assert.ok([SERVICE, PEER].includes(String(doc.service)), `service ${doc.service}`);
       if (doc.traceId !== undefined) assert.match(String(doc.traceId), /^[0-9a-f]{32}$/);
       if (doc.spanId !== undefined) assert.match(String(doc.spanId), /^[0-9a-f]{16}$/);
     }
@@ -423,7 +611,9 @@ describe("pipeline", {
       ADMIN_TOKEN,
       sent.probe.secret,
       sent.probe.email,
-      ...[school.admin, school.instructor, school.student].map((api) => api.token as string),
+      ...[school.admin, school.instructor, school.student, peerSchool.admin, peerSchool.student].map(
+        (api) => api.token as string,
+      ),
     ];
     const docs = await logDocuments(elasticsearch.url);
     const traces = await findTraces(jaeger.queryUrl, SERVICE, { limit: 5000 });
@@ -446,10 +636,14 @@ describe("pipeline", {
   test("Jaeger down for 30 s under traffic: requests succeed, the Collector queues, then catches up", {
     timeout: 5 * 60_000,
   }, async () => {
-    const queueSize = () =>
-      collectorMetric(collector.telemetryUrl, "otelcol_exporter_queue_size", {
-        exporter: "otlp_grpc/jaeger",
-      });
+    // Summed over both gateways: each queues the traces routed to it.
+    const onGateways = async (name: string, labels: Record<string, string>, absentIsZero = false) =>
+      (
+        await Promise.all(
+          gateways.map((g) => collectorMetric(g.telemetryUrl, name, labels, { absentIsZero })),
+        )
+      ).reduce((a, b) => a + b, 0);
+    const queueSize = () => onGateways("otelcol_exporter_queue_size", { exporter: "otlp_grpc/jaeger" });
     const course = await school.instructor.post<{ id: string }>("/courses", {
       title: "Outage",
       description: "kept traces while Jaeger is away",
@@ -488,17 +682,14 @@ describe("pipeline", {
     );
     assert.ok(sent.outageMaxMs < 600 + 1_000, `slowest request ${Math.round(sent.outageMaxMs)} ms`);
     assert.ok(sent.queueMax > 0, "the Collector's own metrics show batches queued for Jaeger");
-    const retries = collector.program
-      .output()
-      .split("\n")
+    const retries = gateways
+      .flatMap((g) => g.program.output().split("\n"))
       .filter((l) => /otlp_grpc\/jaeger/.test(l) && /retry/i.test(l));
     assert.ok(retries.length > 0, "the Collector logs its failed sends to Jaeger and retries them");
-    const failedBefore = await collectorMetric(
-      collector.telemetryUrl,
-      "otelcol_exporter_send_failed_spans_total",
-      {
-        exporter: "otlp_grpc/jaeger",
-      },
+    const failedBefore = await onGateways(
+      "otelcol_exporter_send_failed_spans",
+      { exporter: "otlp_grpc/jaeger" },
+      true,
     );
 
     await jaeger.start();
@@ -523,20 +714,18 @@ describe("pipeline", {
       timeoutMs: WAIT,
       description: "the queue drained",
     });
-    const failedAfter = await collectorMetric(
-      collector.telemetryUrl,
-      "otelcol_exporter_send_failed_spans_total",
-      {
-        exporter: "otlp_grpc/jaeger",
-      },
+    const failedAfter = await onGateways(
+      "otelcol_exporter_send_failed_spans",
+      { exporter: "otlp_grpc/jaeger" },
+      true,
     );
     assert.equal(failedAfter, failedBefore, "no span given up");
-    // The same, through Prometheus: the Collector scrapes its own metrics into the pipeline.
+    // The same, through Prometheus, which scrapes every Collector's own metrics.
     const seen = await pollUntil(
       async () => {
         const result = await promQuery(
           prometheus.url,
-          `max_over_time(otelcol_exporter_queue_size{exporter="otlp_grpc/jaeger"}[10m])`,
+          `max(max_over_time(otelcol_exporter_queue_size{job="otel-collector",exporter="otlp_grpc/jaeger"}[10m]))`,
         );
         return Number(result[0]?.value[1]) > 0 ? result : undefined;
       },

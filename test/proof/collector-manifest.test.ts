@@ -17,7 +17,6 @@ const read = (path: string) => readFileSync(join(root, path), "utf8");
 /** Module (last path element) → the component type it registers (`components` prints the same). */
 const TYPES: Record<string, string> = {
   otlpreceiver: "otlp",
-  prometheusreceiver: "prometheus",
   memorylimiterprocessor: "memory_limiter",
   batchprocessor: "batch",
   resourceprocessor: "resource",
@@ -28,6 +27,7 @@ const TYPES: Record<string, string> = {
   debugexporter: "debug",
   elasticsearchexporter: "elasticsearch",
   prometheusremotewriteexporter: "prometheus_remote_write",
+  loadbalancingexporter: "load_balancing",
   healthcheckextension: "health_check",
   pprofextension: "pprof",
   zpagesextension: "zpages",
@@ -44,13 +44,6 @@ type Config = Record<string, any>;
 const manifest = parse(read("otel-collector/builder-config.yaml")) as Manifest;
 const configs: Record<string, Config> = {
   "config.yaml": parse(read("otel-collector/config.yaml")),
-  "config.yaml + kubernetes.yaml": {
-    ...parse(read("otel-collector/config.yaml")),
-    receivers: {
-      ...parse(read("otel-collector/config.yaml")).receivers,
-      ...parse(read("otel-collector/kubernetes.yaml")).receivers,
-    },
-  },
   "agent.yaml": parse(read("otel-collector/agent.yaml")),
 };
 const typeOf = (id: string) => id.split("/")[0] as string;
@@ -106,7 +99,10 @@ describe("otel-collector configs", () => {
     });
 
     test(`${name}: every exporter has a bounded queue and bounded retries`, () => {
-      for (const [id, exporter] of Object.entries(config.exporters as Record<string, Config>)) {
+      for (const [id, configured] of Object.entries(config.exporters as Record<string, Config>)) {
+        // The loadbalancing exporter's queue and retries are those of the OTLP exporter it creates
+        // per gateway (its `protocol.otlp` template).
+        const exporter = typeOf(id) === "load_balancing" ? configured.protocol.otlp : configured;
         const queue = exporter.sending_queue ?? exporter.remote_write_queue;
         assert.ok(queue?.enabled !== false && Number(queue?.queue_size) > 0, `${id}: bounded queue`);
         if (typeOf(id) === "debug") continue; // writes to stderr: nothing to retry
@@ -117,16 +113,19 @@ describe("otel-collector configs", () => {
     });
 
     test(`${name}: every address comes from the environment`, () => {
-      const addresses: string[] = [];
+      const addresses: [string, string][] = [];
       const walk = (node: unknown, key = "") => {
         if (Array.isArray(node)) for (const item of node) walk(item, key);
         else if (node && typeof node === "object") for (const [k, v] of Object.entries(node)) walk(v, k);
-        else if (["endpoint", "endpoints", "targets", "host", "port"].includes(key))
-          addresses.push(String(node));
+        else if (["endpoint", "endpoints", "targets", "host", "hostname", "port"].includes(key))
+          addresses.push([key, String(node)]);
       };
       walk(config);
       assert.ok(addresses.length >= 3);
-      for (const address of addresses) assert.match(address, /\$\{env:[A-Z0-9_]+(:-[^}]*)?\}/, address);
+      for (const [key, address] of addresses) {
+        if (key === "port" && /^\d+$/.test(address)) continue; // the gateways' fixed OTLP port
+        assert.match(address, /\$\{env:[A-Z0-9_]+(:-[^}]*)?\}/, address);
+      }
     });
   }
 
@@ -145,16 +144,23 @@ describe("otel-collector configs", () => {
       config.service.pipelines.traces.processors.indexOf("redaction") <
         config.service.pipelines.traces.processors.indexOf("tail_sampling"),
     );
-    const scrape = config.receivers.prometheus.config.scrape_configs as Config[];
-    assert.ok(
-      scrape.some(
-        (job) => job.job_name === "fediflow-api" && job.scrape_protocols[0] === "OpenMetricsText1.0.0",
-      ),
-      "exemplars need OpenMetrics",
-    );
-    assert.ok(
-      scrape.some((job) => job.job_name === "otelcol"),
-      "the Collector scrapes its own metrics",
-    );
+    // One path per series: Prometheus scrapes the service and the Collectors; the gateway scrapes
+    // nothing (with N replicas, each would scrape every pod) and remote-writes OTLP metrics only.
+    assert.deepEqual(Object.keys(config.receivers), ["otlp"]);
+    assert.deepEqual(config.service.pipelines.metrics.receivers, ["otlp"]);
+  });
+
+  test("agent.yaml: traces and logs reach the gateways through the loadbalancing exporter, by trace id", () => {
+    const config = configs["agent.yaml"] as Config;
+    const lb = config.exporters.load_balancing;
+    assert.equal(lb.routing_key, "traceID");
+    assert.deepEqual(Object.keys(lb.resolver), ["dns"], "the gateways' headless Service, resolved by DNS");
+    assert.match(lb.resolver.dns.hostname, /OTELCOL_GATEWAY_HOSTNAME:-otel-gateway-headless\}/);
+    assert.equal(lb.protocol.otlp.tls.insecure, true);
+    assert.deepEqual(config.service.pipelines.traces.exporters, ["load_balancing"]);
+    assert.deepEqual(config.service.pipelines.logs.exporters, ["load_balancing"]);
+    // Tail sampling happens on the gateways only, where whole traces meet.
+    for (const pipeline of Object.values(config.service.pipelines as Record<string, Config>))
+      assert.ok(!pipeline.processors.includes("tail_sampling"));
   });
 });

@@ -278,7 +278,6 @@ describe("compose.yaml", () => {
     const collector = compose.services["otel-collector"] as Service;
     const collectorEnv = collector.environment as Record<string, string>;
     for (const key of [
-      "FEDIFLOW_METRICS_TARGET",
       "JAEGER_OTLP_ENDPOINT",
       "ELASTICSEARCH_ENDPOINT",
       "PROMETHEUS_REMOTE_WRITE_ENDPOINT",
@@ -295,6 +294,34 @@ describe("compose.yaml", () => {
     assert.ok(flags.includes("--enable-feature=exemplar-storage"));
     // The Collector's image runs the repository's config (mounted over the built-in copy).
     assert.ok(collector.volumes?.includes("./otel-collector/config.yaml:/etc/otelcol/config.yaml:ro"));
+  });
+
+  test("one path per series: Prometheus scrapes the service and the Collector, the Collector scrapes nothing", () => {
+    // Scraped by Prometheus AND remote-written by the Collector, every series of the service would be
+    // stored twice under the same labels (docs/full-stack.md, "One path for metrics").
+    const prometheus = parse(read("prometheus/prometheus.compose.yml")) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = (job: string) =>
+      prometheus.scrape_configs.find((j) => j.job_name === job)?.static_configs.flatMap((c) => c.targets);
+    assert.deepEqual(targets("fediflow-api"), ["app:3000"]);
+    assert.deepEqual(targets("otel-collector"), ["otel-collector:8888"]);
+    const collectorConfig = parse(read("otel-collector/config.yaml")) as {
+      receivers: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      Object.keys(collectorConfig.receivers),
+      ["otlp"],
+      "the Collector has no scrape receiver",
+    );
+    const collectorEnv = (compose.services["otel-collector"] as Service).environment as Record<
+      string,
+      string
+    >;
+    assert.ok(
+      !Object.values(collectorEnv).some((v) => v.includes("app:3000")),
+      "nothing points the Collector at /metrics",
+    );
   });
 });
 

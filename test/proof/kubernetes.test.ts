@@ -148,7 +148,8 @@ describe("Kubernetes manifests (schemas of Kubernetes 1.27, kubernetes-models 5.
         assert.ok(ports.includes(port.targetPort), `${service.metadata.name}: ${port.targetPort}`);
     }
     const hpa = find("HorizontalPodAutoscaler", "fediflow-api") as Manifest;
-    assert.ok(find(hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name), "HPA target exists");
+    for (const { object } of manifests.filter((m) => m.object.kind === "HorizontalPodAutoscaler"))
+      assert.ok(find(object.spec.scaleTargetRef.kind, object.spec.scaleTargetRef.name), "HPA target exists");
     const pdb = find("PodDisruptionBudget", "fediflow-api") as Manifest;
     const api = find("Deployment", "fediflow-api") as Manifest;
     assert.ok(
@@ -161,7 +162,7 @@ describe("Kubernetes manifests (schemas of Kubernetes 1.27, kubernetes-models 5.
 
   test("the Collector ConfigMap is the repository's otel-collector/ files (run scripts/sync-collector-configmap.sh)", () => {
     const configMap = find("ConfigMap", "otel-collector-config") as Manifest;
-    for (const file of ["config.yaml", "kubernetes.yaml", "agent.yaml"]) {
+    for (const file of ["config.yaml", "agent.yaml"]) {
       assert.equal(
         configMap.data[file],
         read(`otel-collector/${file}`),
@@ -169,20 +170,61 @@ describe("Kubernetes manifests (schemas of Kubernetes 1.27, kubernetes-models 5.
       );
     }
     const gateway = find("Deployment", "otel-gateway") as Manifest;
-    assert.deepEqual(gateway.spec.template.spec.containers[0].args, [
-      "--config",
-      "/conf/config.yaml",
-      "--config",
-      "/conf/kubernetes.yaml",
-    ]);
-    assert.equal(
-      gateway.spec.replicas,
-      1,
-      "tail sampling: one gateway unless the agents load-balance by trace id",
-    );
+    assert.deepEqual(gateway.spec.template.spec.containers[0].args, ["--config", "/conf/config.yaml"]);
     const agent = find("DaemonSet", "otel-agent") as Manifest;
     assert.deepEqual(agent.spec.template.spec.containers[0].args, ["--config", "/conf/agent.yaml"]);
     assert.equal((find("Service", "otel-agent") as Manifest).spec.internalTrafficPolicy, "Local");
+  });
+
+  test("the gateway tier scales out: a Deployment behind a headless Service that the agents resolve", () => {
+    const gateway = find("Deployment", "otel-gateway") as Manifest;
+    const headless = find("Service", "otel-gateway-headless") as Manifest;
+    assert.equal(headless.spec.clusterIP, "None", "headless: DNS answers with every pod's address");
+    for (const [k, v] of Object.entries(headless.spec.selector))
+      assert.equal(
+        gateway.spec.template.metadata.labels[k],
+        v,
+        `headless Service selects the gateways (${k})`,
+      );
+    const grpc = headless.spec.ports.find((p: { name: string }) => p.name === "otlp-grpc");
+    assert.equal(grpc?.port, 4317);
+    // The agents resolve that Service's DNS name (namespace-qualified) on the port it serves OTLP on.
+    const agentConfig = parseAllDocuments(read("otel-collector/agent.yaml"))[0]?.toJS();
+    const dns = agentConfig.exporters.load_balancing.resolver.dns;
+    assert.equal(Number(dns.port), grpc.port);
+    const agentEnv = (find("DaemonSet", "otel-agent") as Manifest).spec.template.spec.containers[0].env;
+    const hostname = agentEnv.find((e: { name: string }) => e.name === "OTELCOL_GATEWAY_HOSTNAME")?.value;
+    assert.equal(hostname, `${headless.metadata.name}.fediflow.svc.cluster.local`);
+    // Several replicas, scaled by an HPA that never goes below two, and drained one at a time.
+    const hpa = find("HorizontalPodAutoscaler", "otel-gateway") as Manifest;
+    assert.deepEqual(hpa.spec.scaleTargetRef, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: "otel-gateway",
+    });
+    assert.ok(hpa.spec.minReplicas >= 2 && gateway.spec.replicas >= 2, "at least two gateways");
+    const pdb = find("PodDisruptionBudget", "otel-gateway") as Manifest;
+    assert.ok(pdb.spec.minAvailable < hpa.spec.minReplicas, "a drain can always proceed");
+    // Nothing on the gateways needs the Kubernetes API any more (they discover nothing).
+    assert.equal(gateway.spec.template.spec.automountServiceAccountToken, false);
+    assert.ok(!manifests.some((m) => m.object.kind === "Role"), "no RBAC left behind");
+  });
+
+  test("Prometheus' Kubernetes jobs find what the manifests run: fediflow pods, every Collector's metrics port", () => {
+    const prometheus = parseAllDocuments(read("prometheus/prometheus.yml"))[0]?.toJS();
+    const job = (name: string) =>
+      prometheus.scrape_configs.find((j: { job_name: string }) => j.job_name === name);
+    const keep = (name: string) =>
+      job(name).relabel_configs.find((r: { action?: string }) => r.action === "keep").regex as string;
+    for (const deployment of appDeployments) {
+      const labels = deployment.spec.template.metadata.labels;
+      assert.match(`${labels["app.kubernetes.io/name"]};true`, new RegExp(`^${keep("fediflow-api")}$`));
+    }
+    for (const service of ["otel-gateway-headless", "otel-agent"]) {
+      const ports = (find("Service", service) as Manifest).spec.ports.map((p: { name: string }) => p.name);
+      assert.ok(ports.includes("metrics"), `${service} exposes metrics`);
+      assert.match(`${service};metrics`, new RegExp(`^${keep("otel-collector")}$`));
+    }
   });
 
   test("third-party images are pinned to a version", () => {

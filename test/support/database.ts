@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 
 export interface TestDatabase {
   /** Environment for the service: DATABASE_URL for real PostgreSQL, DATA_DIR for embedded PGlite. */
@@ -38,4 +39,27 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 /** Environment for the cache: TEST_REDIS_URL when set, else the in-process store. */
 export function testCacheEnv(): Record<string, string> {
   return process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {};
+}
+
+/**
+ * A PostgreSQL to ask: the server named by TEST_DATABASE_URL (a fresh database), else the embedded
+ * PGlite the service itself falls back to (the same SQLSTATEs).
+ */
+export async function serverDatabase(): Promise<{ sql: postgres.Sql; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const embedded = database.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres(database.env.DATA_DIR as string, 1);
+  const sql = postgres(database.env.DATABASE_URL ?? (embedded?.url as string), {
+    max: 1,
+    onnotice: () => {},
+  });
+  return {
+    sql,
+    async close() {
+      await sql.end();
+      await embedded?.stop();
+      await database.drop();
+    },
+  };
 }

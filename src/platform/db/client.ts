@@ -79,3 +79,12 @@ export async function connectDatabase(config: Config["database"]): Promise<Datab
 export function transaction<T>(sql: Sql, work: (tx: Sql) => Promise<T>): Promise<T> {
   return sql.begin((tx) => work(tx as unknown as Sql)) as Promise<T>;
 }
+
+/**
+ * Runs `work` in a savepoint of the transaction `tx` (SQL:2016 §17.5): if it throws, only its own
+ * statements are rolled back and the transaction goes on; the error is rethrown.
+ */
+export function savepoint<T>(tx: Sql, work: (sp: Sql) => Promise<T>): Promise<T> {
+  const handle = tx as unknown as postgres.TransactionSql;
+  return handle.savepoint((sp) => work(sp as unknown as Sql)) as Promise<T>;
+}

@@ -47,9 +47,10 @@ function rank(method: string): number {
 }
 
 /**
- * Methods this service recognizes (RFC 9110 §9 and RFC 5789 PATCH). Method names are case-sensitive
- * (§9.1): `get` is not GET. A request with any other method gets 501 Not Implemented (§15.6.2), where
- * the runtime's HTTP parser lets it through at all (Node refuses unknown tokens with 400 first).
+ * Methods this service recognizes: RFC 9110 §9, PATCH (RFC 5789) and QUERY (the safe method with a
+ * body, draft-ietf-httpbis-safe-method-w-body); on a known path they get 405 with `Allow`. Method names
+ * are case-sensitive (§9.1): `get` is not GET. Any other method gets 501 Not Implemented (§15.6.2),
+ * where the runtime's HTTP parser lets it through at all (Node refuses unknown tokens with 400 first).
  */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   "GET",
@@ -61,4 +62,5 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   "OPTIONS",
   "TRACE",
   "CONNECT",
+  "QUERY",
 ]);

@@ -14,10 +14,10 @@ import type { PlatformEnv } from "./context.ts";
  * The page runs under a Content-Security-Policy without 'unsafe-inline' or 'unsafe-eval': the start-up
  * script is a file (`init.js`), not an inline `<script>`, and nothing comes from another origin.
  */
-const swaggerUiDist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-const { version: swaggerUiVersion } = createRequire(import.meta.url)("swagger-ui-dist/package.json") as {
-  version: string;
-};
+// Resolved like an import from this file, on Node, Bun and Deno alike (node_modules).
+const requireHere = createRequire(import.meta.url);
+const swaggerUiDist = dirname(requireHere.resolve("swagger-ui-dist/package.json"));
+const { version: swaggerUiVersion } = requireHere("swagger-ui-dist/package.json") as { version: string };
 
 /** The files of swagger-ui-dist the page loads, and their media types. */
 const ASSETS: Record<string, string> = {

@@ -1,8 +1,8 @@
 import type { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import { PatternRouter } from "hono/router/pattern-router";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import { allowIndex, KNOWN_METHODS } from "./allow.ts";
 import type { PlatformEnv } from "./context.ts";
 import { errorBody, handleError } from "./errors.ts";
 import { telemetry } from "./middleware/telemetry.ts";
@@ -21,28 +21,26 @@ export function observeRequests(app: Hono<PlatformEnv>, metrics: Metrics, logger
 }
 
 /**
- * Call last: unknown paths are 404, known paths with another method 405 with `Allow`, and every thrown
- * error goes through errors.ts.
+ * Call last: what no route answered (RFC 9110), from the app's own route table (allow.ts):
+ * - a path no route has: 404, without `Allow`;
+ * - OPTIONS on a known path: 204 with `Allow` (§9.3.7);
+ * - a method this service does not know (`get`, `FOO`, where the runtime lets it through): 501 (§15.6.2);
+ * - another method on a known path: 405 with `Allow`, the path's methods (§15.5.6, §10.2.1).
+ * Every thrown error goes through errors.ts.
  */
 export function answerUnmatched(app: Hono<PlatformEnv>): void {
-  const allowedMethods = methodIndex(app.routes);
+  const index = allowIndex(app.routes);
   app.notFound((c) => {
-    const allowed = allowedMethods(c.req.path);
-    if (allowed.length > 0) {
-      c.header("Allow", allowed.join(", "));
-      return c.json(
-        errorBody(c, "method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`),
-        405,
-      );
+    const { method, path } = c.req;
+    const allowed = index.allowed(path);
+    if (!allowed) return c.json(errorBody(c, "not_found", `No route for ${method} ${path}`), 404);
+    const allow = allowed.join(", ");
+    c.header("Allow", allow);
+    if (method === "OPTIONS") return c.body(null, 204);
+    if (!KNOWN_METHODS.has(method)) {
+      return c.json(errorBody(c, "not_implemented", `The method ${method} is not implemented`), 501);
     }
-    return c.json(errorBody(c, "not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
+    return c.json(errorBody(c, "method_not_allowed", `${method} is not allowed here; use ${allow}`), 405);
   });
   app.onError(handleError);
-}
-
-/** Which methods a path has routes for, so a wrong method gets 405 with Allow instead of 404. */
-function methodIndex(routes: readonly { method: string; path: string }[]) {
-  const router = new PatternRouter<string>();
-  for (const { method, path } of routes) if (method !== "ALL") router.add("ALL", path, method);
-  return (path: string): string[] => [...new Set(router.match("ALL", path)[0].map(([method]) => method))];
 }

@@ -10,13 +10,16 @@ import { ApiError, handleError, toApiError } from "./errors.ts";
 const sqlError = (code: string, extra: object = {}) =>
   Object.assign(new Error(`sqlstate ${code}`), { code, ...extra });
 
-test("client faults the database reports are 4xx: unique 409 with the constraint, bad values 400", () => {
+test("client faults the database reports are 4xx: unique 409 with the constraint, data exceptions 422", () => {
   const cases: [unknown, number, string][] = [
     [sqlError("23505", { constraint_name: "users_tenant_id_username_key" }), 409, "conflict"],
     [sqlError("23503"), 409, "conflict"],
-    [sqlError("22P02"), 400, "bad_request"],
-    [sqlError("22001"), 400, "bad_request"],
-    [sqlError("22003"), 400, "bad_request"],
+    [sqlError("23514"), 422, "constraint_violation"],
+    [sqlError("22P02"), 422, "unprocessable_value"],
+    [sqlError("22001"), 422, "unprocessable_value"],
+    [sqlError("22021"), 422, "unprocessable_value"],
+    [sqlError("22P05"), 422, "unprocessable_value"],
+    [sqlError("22008"), 422, "unprocessable_value"],
   ];
   for (const [error, status, code] of cases) {
     const mapped = toApiError(error);

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { CacheUnavailableError } from "../cache/cache.ts";
+import { clientErrorFromDatabase } from "../db/sqlstate.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import type { PlatformEnv } from "./context.ts";
 
@@ -13,9 +14,16 @@ import type { PlatformEnv } from "./context.ts";
  * Anything left unmapped is a bug: 500, logged with its stack.
  */
 
-export interface FieldIssue {
+interface FieldIssue {
   path: string;
   message: string;
+}
+
+export interface ApiErrorDetails {
+  fields?: FieldIssue[];
+  headers?: Record<string, string>;
+  /** The request's body was not (and must not be) read, e.g. it is over the size limit: close the connection. */
+  closeConnection?: boolean;
 }
 
 /** An error the client caused or may retry; rendered as `{ error: { code, message, requestId } }`. */
@@ -23,13 +31,8 @@ export class ApiError extends Error {
   override name = "ApiError";
   readonly status: ContentfulStatusCode;
   readonly code: string;
-  readonly details: { fields?: FieldIssue[]; headers?: Record<string, string> } | undefined;
-  constructor(
-    status: ContentfulStatusCode,
-    code: string,
-    message: string,
-    details?: { fields?: FieldIssue[]; headers?: Record<string, string> },
-  ) {
+  readonly details: ApiErrorDetails | undefined;
+  constructor(status: ContentfulStatusCode, code: string, message: string, details?: ApiErrorDetails) {
     super(message);
     this.status = status;
     this.code = code;
@@ -37,7 +40,6 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string) => new ApiError(400, "bad_request", message);
 export const unauthorized = (message = "Authentication required") =>
   new ApiError(401, "unauthorized", message);
 export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
@@ -49,26 +51,12 @@ const HTTP_EXCEPTION_CODES: Record<number, string> = {
   415: "unsupported_media_type",
 };
 
-/** PostgreSQL error classes a client can cause (SQLSTATE), and how they answer. */
-function fromDatabase(error: { code?: unknown; constraint_name?: unknown }): ApiError | undefined {
+/** A database error: an outage (503, retry later), or what the client's data caused (SQLSTATE classes 22, 23). */
+function fromDatabase(error: object): ApiError | undefined {
   if (isDatabaseUnavailable(error))
     return new ApiError(503, "database_unavailable", "The database is unavailable; retry later");
-  switch (error.code) {
-    case "23505":
-      return new ApiError(
-        409,
-        "conflict",
-        `Already exists (${String(error.constraint_name ?? "unique constraint")})`,
-      );
-    case "23503":
-      return new ApiError(409, "conflict", "A referenced row does not exist");
-    case "22P02":
-    case "22001":
-    case "22003":
-      return new ApiError(400, "bad_request", "A value has the wrong form or size");
-    default:
-      return undefined;
-  }
+  const client = clientErrorFromDatabase(error);
+  return client && new ApiError(client.status, client.code, client.message);
 }
 
 /** The ApiError an error answers as, or undefined for a bug (500). */
@@ -76,7 +64,13 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) {
     const code = HTTP_EXCEPTION_CODES[error.status] ?? "http_error";
-    return new ApiError(error.status as ContentfulStatusCode, code, error.message || "Request rejected");
+    const details = error.status === 413 ? { closeConnection: true } : undefined;
+    return new ApiError(
+      error.status as ContentfulStatusCode,
+      code,
+      error.message || "Request rejected",
+      details,
+    );
   }
   if (error instanceof CacheUnavailableError) {
     return new ApiError(503, "session_store_unavailable", "The session store is unavailable; retry later");
@@ -91,12 +85,12 @@ export function errorBody(c: Context<PlatformEnv>, code: string, message: string
 
 /**
  * An error answered before the request body was read leaves bytes on the connection, and Node resets
- * such a connection: read what is left (bounded by the body limit). A body over the limit is not read;
- * the connection is closed instead.
+ * such a connection: read what is left (bounded by the body limit). A body over the limit is not read
+ * (`closeConnection`); the connection is closed instead.
  */
-async function settleUnreadBody(c: Context<PlatformEnv>, status: number): Promise<void> {
+async function settleUnreadBody(c: Context<PlatformEnv>, closeConnection = false): Promise<void> {
   const request = c.req.raw;
-  if (status === 413) {
+  if (closeConnection) {
     c.header("Connection", "close");
   } else if (request.body && !request.bodyUsed) {
     await request.arrayBuffer().catch(() => {});
@@ -111,7 +105,7 @@ export async function handleError(error: Error, c: Context<PlatformEnv>): Promis
     span?.recordException(error);
     span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
   }
-  await settleUnreadBody(c, known?.status ?? 500);
+  await settleUnreadBody(c, known?.details?.closeConnection);
   if (!known) {
     c.var.logger?.error("Unhandled error: {error}", { error: error.message, stack: error.stack });
     return c.json(errorBody(c, "internal_error", "Internal server error"), 500);

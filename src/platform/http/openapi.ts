@@ -28,7 +28,9 @@ export const errorResponse = (description: string) => jsonResponse(ErrorSchema, 
 
 /** The error responses every tenant-scoped route can give, merged into each route's own. */
 export const commonErrors = {
-  400: errorResponse("Malformed request, missing or invalid X-Tenant-Id"),
+  400: errorResponse(
+    "Malformed request: a query or path value out of its schema, a body that is not JSON or nests deeper than JSON_MAX_DEPTH, a missing or invalid X-Tenant-Id",
+  ),
   401: errorResponse("Missing, invalid or expired bearer token"),
   403: errorResponse("Signed in, but the role does not allow this"),
   404: errorResponse("Not found in this tenant"),
@@ -63,3 +65,21 @@ export const securitySchemes = {
       "The tenant (school) slug or id; a tenant with its own domain may be named by the Host instead",
   },
 } as const;
+
+/** What every operation with a request body can also answer. */
+export const bodyErrors = {
+  413: errorResponse("The body exceeds the size limit (BODY_LIMIT_BYTES)"),
+} as const;
+
+/**
+ * A PATCH body over the fields of `fields`: each optional, at least one present, no other property.
+ * Documented as enforced (`minProperties: 1`, `additionalProperties: false`), so a generated client or
+ * a fuzzer cannot send a body that the document allows and the service refuses (an empty change).
+ */
+export function changesTo<T extends z.ZodRawShape>(fields: z.ZodObject<T>) {
+  return fields
+    .partial()
+    .strict()
+    .refine((changes) => Object.keys(changes).length > 0, "must contain at least one field to change")
+    .openapi({ minProperties: 1 });
+}

@@ -146,21 +146,34 @@ export function leaves(value: unknown, prefix = ""): [string, unknown][] {
 // ---------------------------------------------------------------------------------------------
 // The Collector's own metrics (Prometheus text from service.telemetry)
 
-/** Sum of the samples of `name` whose labels contain every `labels` pair. */
+/**
+ * Sum of the samples of `name` whose labels contain every `labels` pair. A counter may be exposed with
+ * or without `_total` (the Collector v0.157 exposes `otelcol_receiver_accepted_spans`, older ones
+ * `…_total`): pass the name without it and both spellings count; a name that matches no sample throws,
+ * so a renamed metric cannot pass as zero — unless `absentIsZero`, for counters the Collector creates
+ * at their first increment (otelcol_exporter_send_failed_spans appears when a span is first given up).
+ */
 export async function collectorMetric(
   telemetryUrl: string,
   name: string,
   labels: Record<string, string> = {},
+  options: { absentIsZero?: boolean } = {},
 ): Promise<number> {
   const response = await fetch(telemetryUrl, { signal: AbortSignal.timeout(5_000) });
   const text = await response.text();
   let sum = 0;
+  let found = false;
   for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const labelText = line.slice(name.length, line.lastIndexOf("}") + 1);
+    const spelling = [name, `${name}_total`].find(
+      (n) => line.startsWith(`${n}{`) || line.startsWith(`${n} `),
+    );
+    if (!spelling) continue;
+    found = true;
+    const labelText = line.slice(spelling.length, line.lastIndexOf("}") + 1);
     if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) {
       sum += Number(line.slice(line.lastIndexOf(" ") + 1));
     }
   }
+  if (!found && !options.absentIsZero) throw new Error(`${telemetryUrl} exposes no ${name}`);
   return sum;
 }

@@ -17,8 +17,9 @@ import {
   ATTR_URL_PATH,
   ATTR_USER_AGENT_ORIGINAL,
 } from "../../telemetry/attributes.ts";
-import type { Logger } from "../../telemetry/logger.ts";
+import { type Logger, withRequestLogContext } from "../../telemetry/logger.ts";
 import type { Metrics } from "../../telemetry/metrics.ts";
+import { KNOWN_METHODS } from "../allow.ts";
 import type { PlatformEnv } from "../context.ts";
 
 const tracer = trace.getTracer("fediflow-http");
@@ -26,7 +27,6 @@ const headerGetter: TextMapGetter<Headers> = {
   get: (headers, key) => headers.get(key) ?? undefined,
   keys: (headers) => [...headers.keys()],
 };
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 // With exemplars enabled prom-client only accepts the object form of observe(); an empty label set
 // records no exemplar (unsampled requests have no trace to link to).
 const NO_EXEMPLAR = {};
@@ -67,7 +67,10 @@ export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<P
     );
     c.set("logger", logger.with({ requestId, userAgent }));
     try {
-      await context.with(trace.setSpan(parent, span), next);
+      // Every line written while serving the request, a library's (Fedify's) included, carries its id.
+      await withRequestLogContext({ requestId, userAgent }, () =>
+        context.with(trace.setSpan(parent, span), next),
+      );
     } finally {
       const status = c.res.status;
       const route = routeTemplate(c);
