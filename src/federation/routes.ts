@@ -9,7 +9,6 @@ import {
   IdParams,
   jsonBody,
   jsonResponse,
-  operatorSecurity,
 } from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
@@ -136,7 +135,7 @@ export function federationRoutes(deps: {
       method: "get",
       path: "/ops/federation/instances",
       summary: "Remote instances with their delivery health (circuit, failures, next attempt)",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: [requireAdminToken(deps.adminToken)],
       responses: { 200: jsonResponse(InstancesSchema, "Instances"), ...commonErrors },
     }),

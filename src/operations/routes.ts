@@ -4,12 +4,12 @@ import { requireAdminToken } from "../platform/http/bearer.ts";
 import type { PlatformEnv } from "../platform/http/context.ts";
 import { ApiError } from "../platform/http/errors.ts";
 import {
+  bearerSecurity,
   bodyErrors,
   commonErrors,
   errorResponse,
   jsonBody,
   jsonResponse,
-  operatorSecurity,
 } from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
@@ -70,7 +70,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/db/slow-queries",
       summary: "Slowest statements by mean time (needs pg_stat_statements)",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: admin,
       request: { query: SlowQueryParams },
       responses: {
@@ -90,7 +90,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/db/connections",
       summary: "Server connections grouped by state",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: admin,
       responses: { 200: jsonResponse(Rows, "Connection states"), ...commonErrors },
     }),
@@ -102,7 +102,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/db/locks",
       summary: "Lock requests that are waiting",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: admin,
       responses: { 200: jsonResponse(Rows, "Waiting locks"), ...commonErrors },
     }),
@@ -114,7 +114,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/faults",
       summary: "Active fault injection rules",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: admin,
       responses: { 200: jsonResponse(FaultRules, "Rules"), ...commonErrors, ...faultsOff },
     }),
@@ -126,7 +126,7 @@ export function operationsRoutes(deps: {
       method: "put",
       path: "/ops/faults",
       summary: "Replace the fault injection rules (an empty list turns injection off)",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: admin,
       request: jsonBody(FaultRules),
       responses: {
@@ -148,7 +148,7 @@ export function operationsRoutes(deps: {
       method: "post",
       path: ALERT_WEBHOOK_PATH,
       summary: "Alertmanager webhook (v4 payload); stores every state change of each alert",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: [requireAdminToken(deps.alertWebhookToken ?? deps.adminToken)],
       request: jsonBody(AlertmanagerWebhook),
       responses: {
@@ -172,7 +172,7 @@ export function operationsRoutes(deps: {
       method: "get",
       path: "/ops/alerts",
       summary: "Alerts received from Alertmanager, oldest first",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: admin,
       request: { query: pageQuery.extend({ status: z.enum(["firing", "resolved"]).optional() }) },
       responses: { 200: jsonResponse(pageSchema(StoredAlertSchema), "A page of alerts"), ...commonErrors },

@@ -2,13 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { requireAdminToken } from "../platform/http/bearer.ts";
 import {
+  bearerSecurity,
   bodyErrors,
   commonErrors,
   errorResponse,
   jsonBody,
   jsonResponse,
-  operatorSecurity,
-  tenantSecurity,
 } from "../platform/http/openapi.ts";
 import { createRouter } from "../platform/http/router.ts";
 import { serializeUser, UserSchema } from "../users/schemas.ts";
@@ -32,7 +31,7 @@ export function tenantRoutes(deps: {
       method: "post",
       path: "/tenants",
       summary: "Create a tenant (school) and its first admin",
-      security: operatorSecurity,
+      security: bearerSecurity,
       middleware: [requireAdminToken(deps.adminToken)],
       request: jsonBody(CreateTenant),
       responses: {
@@ -54,7 +53,6 @@ export function tenantRoutes(deps: {
       method: "get",
       path: "/tenant",
       summary: "The tenant named by X-Tenant-Id (or the Host)",
-      security: tenantSecurity,
       middleware: deps.scoped,
       responses: { 200: jsonResponse(TenantSchema, "The tenant"), ...commonErrors },
     }),

@@ -8,7 +8,6 @@ import {
   IdParams,
   jsonBody,
   jsonResponse,
-  tenantSecurity,
 } from "../platform/http/openapi.ts";
 import { pageQuery, pageRequest, pageSchema, toPage } from "../platform/http/paging.ts";
 import { createRouter } from "../platform/http/router.ts";
@@ -27,7 +26,6 @@ export function userRoutes(deps: { users: UserService; scoped: MiddlewareHandler
       method: "post",
       path: "/sessions",
       summary: "Sign in: exchange username and password for a bearer token",
-      security: tenantSecurity,
       middleware,
       request: jsonBody(Login),
       responses: { 201: jsonResponse(SessionSchema, "Signed in"), ...commonErrors, ...bodyErrors },

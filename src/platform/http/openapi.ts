@@ -39,17 +39,15 @@ export const commonErrors = {
   503: errorResponse("A dependency (database or session store) is unavailable"),
 } as const;
 
-/**
- * Security requirements (OpenAPI 3.1 §4.8.30) naming the schemes app.ts registers, so that clients and
- * the API reference send what each operation needs: a tenant's signed-in routes take the tenant
- * (`X-Tenant-Id`) and the session's bearer token; signing in and reading the tenant take the tenant
- * only; platform operations take ADMIN_TOKEN as the bearer token and no tenant.
- */
-export const bearerSecurity = [{ tenant: [], bearer: [] }];
-export const tenantSecurity = [{ tenant: [] }];
-export const operatorSecurity = [{ bearer: [] }];
+export const bearerSecurity = [{ bearer: [] }];
 
-/** The schemes the requirements above name. */
+/**
+ * The security schemes of the document (OpenAPI 3.1 §4.8.27). Operations require `bearer` only: a
+ * session token on a tenant's routes, ADMIN_TOKEN on platform operations. `tenant` describes the
+ * X-Tenant-Id header every tenant-scoped route reads. It is not a credential, so no operation lists
+ * it as a requirement (a request without it is a 400, not a 401); it is declared so that the API
+ * reference's Authorize can take the tenant once, and its page sends it with every request.
+ */
 export const securitySchemes = {
   bearer: {
     type: "http",
@@ -62,7 +60,7 @@ export const securitySchemes = {
     in: "header",
     name: "X-Tenant-Id",
     description:
-      "The tenant (school) slug or id; a tenant with its own domain may be named by the Host instead",
+      "The tenant (school) slug or id, read by every tenant-scoped route (signing in included); a tenant with its own domain may be named by the Host instead. Entered here, the API reference sends it with every request.",
   },
 } as const;
 
