@@ -49,7 +49,7 @@ describe("bad input gets a precise 4xx", () => {
   });
 
   test("oversized bodies are 413", async () => {
-    const body = JSON.stringify({ title: "x".repeat(2 * 1024 * 1024), course_type: "live" });
+    const body = JSON.stringify({ title: "x".repeat(5 * 1024 * 1024), course_type: "live" });
     const response = await raw("/api/v1/courses", { method: "POST", headers: authHeaders(), body });
     assert.equal(response.status, 413);
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, "payload_too_large");

@@ -5,7 +5,14 @@ import { uuidv7 } from "../platform/ids.ts";
 import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME } from "../platform/telemetry/attributes.ts";
 import { inSpan } from "../platform/telemetry/spans.ts";
 import { type Caller, requireSession } from "../users/auth.ts";
-import { type Activity, findActivityById, insertActivity, listActivities } from "./store.ts";
+import {
+  type Activity,
+  countPublished,
+  findActivityById,
+  insertActivity,
+  listActivities,
+  listPublished,
+} from "./store.ts";
 
 export type { Activity };
 
@@ -68,6 +75,17 @@ export function createActivityService(sql: Sql, outbox: ActivityOutbox) {
 
     /** Any tenant's activity by id (the federation worker publishes it). */
     byId: (id: string) => findActivityById(sql, id),
+
+    /**
+     * A user's published activities on content (Create/Update/Delete of Articles and Notes) with one
+     * of `visibilities`, newest first: the user's ActivityPub outbox. Deleted content's Create/Update
+     * are left out (its Delete is listed).
+     */
+    published: (actorId: string, visibilities: readonly string[], page: PageRequest) =>
+      listPublished(sql, actorId, visibilities, page),
+    /** How many there are (the outbox's totalItems). */
+    countPublished: (actorId: string, visibilities: readonly string[]) =>
+      countPublished(sql, actorId, visibilities),
   };
 }
 

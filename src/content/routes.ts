@@ -81,5 +81,21 @@ export function contentRoutes(deps: { content: ContentService; scoped: Middlewar
       return c.json(serializeContent(item), 200);
     },
   );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/content/{id}",
+      summary: "Delete content (its author or an admin); a Delete reaches everyone who received it",
+      security: bearerSecurity,
+      middleware,
+      request: { params: IdParams },
+      responses: { 204: { description: "Deleted" }, ...commonErrors },
+    }),
+    async (c) => {
+      await content.remove(callerOf(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
   return app;
 }

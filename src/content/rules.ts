@@ -26,6 +26,11 @@ export function mayPublish(who: Participation, contentType: ContentType): boolea
   return who.isEnrolled;
 }
 
+/** Its author or an admin of the tenant edits or deletes a piece of content. */
+export function mayChange(who: { role: Role; userId: string }, authorId: string): boolean {
+  return who.role === "admin" || who.userId === authorId;
+}
+
 /** ActivityStreams object type: long-form teaching material is an Article, the rest a Note. */
 export function objectTypeOf(contentType: ContentType): "Article" | "Note" {
   return STAFF_ONLY.has(contentType) && contentType !== "announcement" ? "Article" : "Note";

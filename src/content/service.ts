@@ -6,30 +6,60 @@ import { forbidden, notFound } from "../platform/http/errors.ts";
 import { uuidv7 } from "../platform/ids.ts";
 import type { DomainMetrics } from "../platform/telemetry/metrics.ts";
 import { type Caller, requireSession, type Session } from "../users/auth.ts";
-import { mayPublish, mayRead, objectTypeOf, type Participation } from "./rules.ts";
+import { mayChange, mayPublish, mayRead, objectTypeOf, type Participation } from "./rules.ts";
 import {
   type Content,
   type ContentChanges,
   type ContentType,
   countContent,
+  deleteContent,
   findContent,
   findContentById,
   insertContent,
   listContent,
   updateContent,
+  type Visibility,
 } from "./store.ts";
 
 export type { Content };
 
 export interface NewContent {
   content_type: ContentType;
+  /** How it federates; `followers` when omitted. */
+  visibility?: Visibility | undefined;
   title: string;
   body: string;
 }
 
 /**
- * What is published in courses. Who may read and publish follows rules.ts; publishing and editing
- * record a Create/Update activity (Article or Note) in the same transaction, which federates it.
+ * An activity on content, as it federates: its actor is the content's author (receivers accept an
+ * Update or Delete only from the object's owner; Mastodon's moderators' deletions are sent as the
+ * author too), and `summary.by` names an admin who acted on someone else's content. The summary keeps
+ * the course and visibility, so the Update and Delete reach whoever received the Create, even once the
+ * content row is gone.
+ */
+function contentActivity(type: "Create" | "Update" | "Delete", item: Content, by: string, extra = {}) {
+  return {
+    tenant_id: item.tenant_id,
+    actor_id: item.author_id,
+    type,
+    object_type: objectTypeOf(item.content_type),
+    object_id: item.id,
+    summary: {
+      course_id: item.course_id,
+      visibility: item.visibility,
+      content_type: item.content_type,
+      title: item.title,
+      ...(by === item.author_id ? {} : { by }),
+      ...extra,
+    },
+  };
+}
+
+/**
+ * What is published in courses. Who may read and publish follows rules.ts; publishing, editing and
+ * deleting record a Create/Update/Delete activity (Article or Note) in the same transaction, which
+ * federates it.
  */
 export function createContentService(deps: {
   sql: Sql;
@@ -47,6 +77,21 @@ export function createContentService(deps: {
       isEnrolled:
         !isCourseInstructor && (await courses.isEnrolled(caller.tenant.id, course.id, session.userId)),
     };
+  }
+
+  /** The content `id` of the tenant, if the session may edit or delete it (404 unknown, 403 not allowed). */
+  async function changeable(
+    tx: Sql,
+    session: Session,
+    tenantId: string,
+    id: string,
+    verb: "edit" | "delete",
+  ): Promise<Content> {
+    const current = await findContent(tx, tenantId, id);
+    if (!current) throw notFound("Content");
+    if (!mayChange(session, current.author_id))
+      throw forbidden(`Only the author or an admin can ${verb} this content`);
+    return current;
   }
 
   async function requireReader(caller: Caller, session: Session, course: Course): Promise<void> {
@@ -67,16 +112,12 @@ export function createContentService(deps: {
           tenant_id: course.tenant_id,
           course_id: course.id,
           author_id: session.userId,
-          ...input,
+          content_type: input.content_type,
+          visibility: input.visibility ?? "followers",
+          title: input.title,
+          body: input.body,
         });
-        await activities.record(tx, {
-          tenant_id: course.tenant_id,
-          actor_id: session.userId,
-          type: "Create",
-          object_type: objectTypeOf(created.content_type),
-          object_id: created.id,
-          summary: { course_id: course.id, content_type: created.content_type, title: created.title },
-        });
+        await activities.record(tx, contentActivity("Create", created, session.userId));
         return created;
       });
       deps.metrics.contentCreated(caller.tenant.slug, item.content_type, session.role);
@@ -103,21 +144,27 @@ export function createContentService(deps: {
       const session = requireSession(caller);
       const tenantId = caller.tenant.id;
       return transaction(sql, async (tx) => {
-        const current = await findContent(tx, tenantId, id);
-        if (!current) throw notFound("Content");
-        if (session.role !== "admin" && current.author_id !== session.userId) {
-          throw forbidden("Only the author or an admin can edit this content");
-        }
+        await changeable(tx, session, tenantId, id, "edit");
         const updated = (await updateContent(tx, tenantId, id, changes)) as Content;
-        await activities.record(tx, {
-          tenant_id: tenantId,
-          actor_id: session.userId,
-          type: "Update",
-          object_type: objectTypeOf(updated.content_type),
-          object_id: id,
-          summary: { fields: Object.keys(changes) },
-        });
+        await activities.record(
+          tx,
+          contentActivity("Update", updated, session.userId, { fields: Object.keys(changes) }),
+        );
         return updated;
+      });
+    },
+
+    /**
+     * Its author or an admin deletes content (404 for another tenant's or an unknown id, 403 for
+     * anyone else); the Delete activity goes to everyone who received the Create (ActivityPub §6.4).
+     */
+    async remove(caller: Caller, id: string): Promise<void> {
+      const session = requireSession(caller);
+      const tenantId = caller.tenant.id;
+      await transaction(sql, async (tx) => {
+        const current = await changeable(tx, session, tenantId, id, "delete");
+        await deleteContent(tx, tenantId, id);
+        await activities.record(tx, contentActivity("Delete", current, session.userId));
       });
     },
 

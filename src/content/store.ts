@@ -11,12 +11,21 @@ export const CONTENT_TYPES = [
 ] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];
 
+/**
+ * How content federates, as Mastodon reads `to`/`cc` (federation/audience.ts): `public` to the Public
+ * collection, `unlisted` to the followers with Public in cc, `followers` to the followers only (the
+ * default: course material is for the course). It does not change who may read it through the API.
+ */
+export const VISIBILITIES = ["public", "unlisted", "followers"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
 export interface Content {
   id: string;
   tenant_id: string;
   course_id: string;
   author_id: string;
   content_type: ContentType;
+  visibility: Visibility;
   title: string;
   body: string;
   created_at: string;
@@ -25,16 +34,17 @@ export interface Content {
 
 export type ContentChanges = Partial<Pick<Content, "title" | "body">>;
 
-const columns = "id, tenant_id, course_id, author_id, content_type, title, body, created_at, updated_at";
+const columns =
+  "id, tenant_id, course_id, author_id, content_type, visibility, title, body, created_at, updated_at";
 
 export async function insertContent(
   sql: Sql,
   content: Omit<Content, "created_at" | "updated_at">,
 ): Promise<Content> {
   const [row] = await sql<Content[]>`
-    insert into content (id, tenant_id, course_id, author_id, content_type, title, body)
+    insert into content (id, tenant_id, course_id, author_id, content_type, visibility, title, body)
     values (${content.id}, ${content.tenant_id}, ${content.course_id}, ${content.author_id},
-            ${content.content_type}, ${content.title}, ${content.body})
+            ${content.content_type}, ${content.visibility}, ${content.title}, ${content.body})
     returning ${sql.unsafe(columns)}`;
   return row as Content;
 }
@@ -86,5 +96,11 @@ export async function updateContent(
       updated_at = now()
     where tenant_id = ${tenantId} and id = ${id}
     returning ${sql.unsafe(columns)}`;
+  return row;
+}
+
+export async function deleteContent(sql: Sql, tenantId: string, id: string): Promise<Content | undefined> {
+  const [row] = await sql<Content[]>`
+    delete from content where tenant_id = ${tenantId} and id = ${id} returning ${sql.unsafe(columns)}`;
   return row;
 }

@@ -8,7 +8,9 @@ import { limitJsonDepth } from "../platform/http/middleware/json-depth.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { isSecretName } from "../platform/telemetry/redaction.ts";
 import { shortType } from "./delivery.ts";
+import { acceptForFedify } from "./negotiation.ts";
 import type { FederationService } from "./service.ts";
+import { normalizeWebFingerResource } from "./webfinger-resource.ts";
 
 /**
  * Request headers that carry the ActivityPub request's own signature (draft-cavage `Signature`,
@@ -21,8 +23,7 @@ const SIGNATURE_HEADERS = new Set(["signature", "signature-input"]);
  * service's request id as `X-Request-Id` (Fedify names its log lines by it; a client's id the service
  * refused must not reach them), and HEAD asked as GET (hono drops the content of the answer).
  */
-function forFedify(c: Context<PlatformEnv>, body: ArrayBuffer | undefined): Request {
-  const request = c.req.raw;
+function forFedify(c: Context<PlatformEnv>, request: Request, body: ArrayBuffer | undefined): Request {
   const headers = new Headers(request.headers);
   for (const name of [...headers.keys()]) {
     if (isSecretName(name) && !SIGNATURE_HEADERS.has(name)) headers.delete(name);
@@ -32,7 +33,39 @@ function forFedify(c: Context<PlatformEnv>, body: ArrayBuffer | undefined): Requ
   return new Request(request.url, { method, headers, ...(body ? { body } : {}) });
 }
 
-/** Fedify's response with the request's id, as every response of the service has it. */
+/**
+ * A GET as Fedify should see it: a WebFinger `resource` as the fediverse sends it made into the form
+ * Fedify accepts (webfinger-resource.ts), and an ActivityPub document asked for without a concrete
+ * media type asked for as `application/activity+json` (negotiation.ts). Other requests are unchanged.
+ */
+function normalized(request: Request): Request {
+  const { method } = request;
+  if (method !== "GET" && method !== "HEAD") return request;
+  const url = new URL(request.url);
+  const resource = url.searchParams.get("resource");
+  if (url.pathname === "/.well-known/webfinger" && resource !== null) {
+    url.searchParams.set("resource", normalizeWebFingerResource(resource));
+    return new Request(url, { method, headers: request.headers });
+  }
+  const accept = acceptForFedify(request.headers.get("accept"));
+  if (!url.pathname.startsWith("/ap/") || accept === request.headers.get("accept")) return request;
+  const headers = new Headers(request.headers);
+  headers.set("accept", accept as string);
+  return new Request(url, { method, headers });
+}
+
+/**
+ * NodeInfo 2.1 as its official schema allows it: Fedify adds a `$schema` key, which the schema's
+ * `additionalProperties: false` forbids (strict validators refuse the document); same content type.
+ */
+async function withoutSchemaKey(response: Response): Promise<Response> {
+  if (!response.ok || response.body === null) return response;
+  const { $schema: _, ...nodeinfo } = (await response.json()) as Record<string, unknown>;
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(nodeinfo), { status: response.status, headers });
+}
+
 /** Codes of the client errors Fedify answers with a plain-text message. */
 const FEDIFY_ERROR_CODES: Record<number, string> = {
   400: "bad_request",
@@ -60,6 +93,7 @@ async function clientErrorOf(response: Response): Promise<ApiError | undefined> 
   );
 }
 
+/** Fedify's response with the request's id, as every response of the service has it. */
 function withRequestId(response: Response, requestId: string): Response {
   const copy = new Response(response.body, response);
   copy.headers.set("x-request-id", requestId);
@@ -96,10 +130,11 @@ function peek(body: ArrayBuffer): { type: string; host: string } {
 
 /**
  * The ActivityPub surface, handed to Fedify's `federation.fetch()`: WebFinger, NodeInfo, actors, their
- * inboxes, outboxes and followers, and the shared inbox. Only these paths reach Fedify, with secret
- * headers removed; inbox bodies are size-limited (413). Each path is a Hono route so metrics and spans
- * carry its template. Refused inbox posts (bad signature, malformed) are counted as `rejected`. Inbox
- * bodies are JSON objects within the size and nesting limits (413, 400), checked before Fedify parses them.
+ * inboxes, outboxes, followers and following, the shared inbox, and the documents behind FediFlow's
+ * object and activity ids (documents.ts: 401 unsigned, 403 outside the audience). Only these paths
+ * reach Fedify, with secret headers removed. Each path is a Hono route so metrics and spans carry its
+ * template. Refused inbox posts (bad signature, malformed) are counted as `rejected`. Inbox bodies are
+ * JSON objects within the size and nesting limits (413, 400), checked before Fedify parses them.
  */
 export function activityPubRoutes(
   federation: FederationService,
@@ -124,9 +159,13 @@ export function activityPubRoutes(
       refused(body);
       return c.json(errorBody(c, "malformed_activity", "An activity must be a JSON object"), 400);
     }
-    const state: { outcome: "handled" | "not_found" | "not_acceptable" } = { outcome: "handled" };
-    const response = await federation.federation.fetch(forFedify(c, body), {
+    const state: { outcome: "handled" | "not_found" | "not_acceptable" | 401 | 403 } = { outcome: "handled" };
+    const response = await federation.federation.fetch(forFedify(c, normalized(c.req.raw), body), {
       contextData: undefined,
+      onUnauthorized: (request) => {
+        state.outcome = federation.refusalStatus(request);
+        return new Response(null, { status: state.outcome });
+      },
       onNotFound: () => {
         state.outcome = "not_found";
         return new Response(null, { status: 404 });
@@ -145,9 +184,13 @@ export function activityPubRoutes(
         406,
       );
     }
+    if (state.outcome === 401)
+      return c.json(errorBody(c, "unauthorized", "Sign the request as an actor in its audience"), 401);
+    if (state.outcome === 403) return c.json(errorBody(c, "forbidden", "Not addressed to the signer"), 403);
     const clientError = await clientErrorOf(response);
     if (clientError) throw clientError;
-    return withRequestId(response, c.var.requestId);
+    const answer = c.req.path === "/nodeinfo/2.1" ? await withoutSchemaKey(response) : response;
+    return withRequestId(answer, c.var.requestId);
   }
 
   // Size first (nothing is read beyond it), then nesting depth (before jsonld.js recurses into it).
@@ -159,6 +202,9 @@ export function activityPubRoutes(
   app.get("/ap/actors/:identifier", handle);
   app.get("/ap/actors/:identifier/outbox", handle);
   app.get("/ap/actors/:identifier/followers", handle);
+  app.get("/ap/actors/:identifier/following", handle);
+  app.get("/ap/content/:id", handle);
+  app.get("/ap/activities/:id", handle);
   app.post("/ap/actors/:identifier/inbox", inboxLimit, inboxDepth, handle);
   app.post("/ap/inbox", inboxLimit, inboxDepth, handle);
   return app;

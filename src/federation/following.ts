@@ -7,7 +7,7 @@ import { ApiError, forbidden, notFound } from "../platform/http/errors.ts";
 import { uuidv7 } from "../platform/ids.ts";
 import { type Caller, requireSession } from "../users/auth.ts";
 import type { LocalActors } from "./actors.ts";
-import { activityUri } from "./publisher.ts";
+import { activityUri } from "./objects.ts";
 import {
   type Follower,
   type Following,

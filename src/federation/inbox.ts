@@ -26,10 +26,12 @@ import {
   acceptFollowing,
   addFollower,
   changeInboxObject,
+  forgetDeletedActor,
   removeFollower,
   storeInboxItem,
   tenantsFollowing,
 } from "./store.ts";
+import { isSelfDeleteOfGoneActor } from "./unverified.ts";
 
 interface InboxDeps {
   sql: Sql;
@@ -221,10 +223,28 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
       Delete,
       listener<Delete>(async (_ctx, del) => {
         if (!del.objectId || !del.actorId) return "ignored";
+        if (del.objectId.href === del.actorId.href) {
+          // The actor deleted itself (Mastodon, Lemmy's Delete user): forget it now, not at the next failed delivery.
+          const changed = await forgetDeletedActor(sql, del.actorId.href);
+          logger.info("Remote actor {actor} deleted itself", { actor: del.actorId.href });
+          return changed > 0 ? "received" : "ignored";
+        }
         const changed = await changeInboxObject(sql, del.objectId.href, del.actorId.href, { deleted: true });
         return changed > 0 ? "received" : "ignored";
       }),
     )
+    .onUnverifiedActivity(async (_ctx, activity, reason) => {
+      const subject = {
+        type: shortType(getTypeId(activity).href),
+        actorId: activity.actorId?.href ?? null,
+        objectId: activity.objectId?.href ?? null,
+      };
+      if (!isSelfDeleteOfGoneActor(subject, reason)) return undefined; // Fedify's 401
+      await forgetDeletedActor(sql, subject.actorId as string);
+      count(activity, "received");
+      logger.info("Remote actor {actor} is gone and deleted itself", { actor: subject.actorId });
+      return new Response(null, { status: 202 });
+    })
     .onError((_ctx, error) => {
       logger.warn("Inbox listener failed: {error}", { error: error.message });
     });

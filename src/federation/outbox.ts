@@ -20,6 +20,11 @@ export function audienceOf(activity: Activity): string[] | undefined {
   return undefined;
 }
 
+/** A local user's Follow/Join of a remote actor, or its Undo/Leave: delivered to that actor alone. */
+export function isRemoteRelation(activity: Activity): boolean {
+  return ["Follow", "Join", "Undo", "Leave"].includes(activity.type) && activity.summary.remote === true;
+}
+
 /** The durable delivery queue (`federation_queue`), tuned from FEDERATION_QUEUE_* settings. */
 export function createDeliveryQueue(deps: {
   sql: Sql;
@@ -55,12 +60,8 @@ export function createOutbox(queue: PostgresMessageQueue): ActivityOutbox {
       let plan: { recipients: number; instances: number };
       const audience = audienceOf(activity);
       if (audience) plan = await countFollowers(tx, audience);
-      else if (
-        ["Follow", "Join", "Undo", "Leave"].includes(activity.type) &&
-        activity.summary.remote === true
-      ) {
-        plan = { recipients: 1, instances: 1 };
-      } else plan = { recipients: 0, instances: 0 };
+      else if (isRemoteRelation(activity)) plan = { recipients: 1, instances: 1 };
+      else plan = { recipients: 0, instances: 0 };
       if (plan.recipients === 0) return plan;
       const traceContext: Record<string, string> = {};
       propagation.inject(context.active(), traceContext);

@@ -59,6 +59,12 @@ export function describe(message: Record<string, unknown>): { kind: string; host
   return { kind, host: new URL(url).host };
 }
 
+/**
+ * Inserts queue tasks. A task's message may carry a remote activity as received (Fedify queues inbox
+ * activities after verifying their signature): its text goes through the platform's one rule for
+ * machine feeds (platform/db/text.ts), so U+0000 or an unpaired surrogate cannot make the jsonb insert
+ * fail (SQLSTATE 22P05) and the sender's post is kept.
+ */
 export async function insertTasks(
   sql: Sql,
   messages: readonly unknown[],
@@ -66,7 +72,7 @@ export async function insertTasks(
 ): Promise<void> {
   const delay = options?.delay ? durationMs(options.delay) : 0;
   const rows = messages.map((m) => {
-    const message = m as Record<string, unknown>;
+    const message = replaceUnstorableDeep(m as Record<string, unknown>);
     const { kind, host } = describe(message);
     // Fedify's messages carry received activities: a machine feed (see platform/db/text.ts).
     return {

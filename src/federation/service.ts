@@ -6,14 +6,16 @@
  * `/ap/actors/{id}`, keyed by their (globally unique, immutable) UUID, so the tenant follows from the
  * row. WebFinger handles carry the tenant slug: `acct:{slug}.{username}@{host}` for a user,
  * `acct:{slug}.course-{courseId}@{host}` for a course; on a tenant's own domain (Host header) the
- * bare `acct:{username}@{domain}` also resolves. Shared inbox `/ap/inbox`; per-actor inbox, outbox and
- * followers below the actor. Key pairs (RSA + Ed25519) are generated on first use and kept in
- * `federation_keys`.
+ * bare `acct:{username}@{domain}` also resolves (usernames match case-insensitively). Shared inbox
+ * `/ap/inbox`; per-actor inbox, outbox, followers and following below the actor (collections.ts);
+ * content and activities dereference at `/ap/content/{id}` and `/ap/activities/{id}` (documents.ts).
+ * Key pairs (RSA + Ed25519) are generated on first use and kept in `federation_keys`.
  *
  * Outbound. A local activity (content created/updated in a course, a follow/join of a remote actor)
  * inserts a `publish` task into `federation_queue` in the same transaction as the activity row. The
- * worker turns it into an ActivityPub activity and calls Fedify's sendActivity with the followers of
- * the author and of the course as recipients; Fedify enqueues fan-out and per-inbox tasks in the same
+ * worker turns it into an ActivityPub activity (objects.ts: addressed by the content's visibility, as
+ * Mastodon reads `to`/`cc`; an Update or Delete like its Create) and calls Fedify's sendActivity with the
+ * followers of the author and of the course as recipients; Fedify enqueues fan-out and per-inbox tasks in the same
  * queue. Deliveries retry with exponential back-off; 404/410 and other 4xx are permanent, 401/403
  * three times in a row too; given-up tasks move to `federation_dead_letters`. Every attempt updates the
  * remote instance's health record (`federation_instances`), whose circuit breaker holds a failing
@@ -22,7 +24,8 @@
  * Inbound. Fedify verifies HTTP signatures (401 otherwise) and queues the activity; the worker's
  * listeners accept follows/joins of local actors (and answer Accept), record accepts of our follows,
  * and store Create/Update/Delete of Notes and Articles once per receiving tenant (the federated
- * timeline), deduplicated by activity id.
+ * timeline), deduplicated by activity id. An actor's Delete of itself forgets it (also when its own key
+ * already answers 404/410: unverified.ts).
  *
  * Queue. `federation_queue` (message-queue.ts, created by outbox.ts) implements Fedify's MessageQueue with native retries:
  * workers lease tasks (`locked_until`), delete them only when done (at-least-once; receivers
@@ -50,7 +53,9 @@ import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { redactingTracerProvider } from "../platform/telemetry/redacting-tracer.ts";
 import { suppressTracing } from "../platform/telemetry/spans.ts";
 import { createLocalActors, type FeaturePorts } from "./actors.ts";
+import { registerCollections } from "./collections.ts";
 import { createDeliveryPolicy } from "./delivery.ts";
+import { registerDocuments } from "./documents.ts";
 import { createFollowingService } from "./following.ts";
 import { registerInbox } from "./inbox.ts";
 import { createInstanceHealth, type InstanceRecord } from "./instances.ts";
@@ -59,7 +64,7 @@ import { PostgresKvStore } from "./kv-store.ts";
 import { noteAttemptError, type PostgresMessageQueue } from "./message-queue.ts";
 import { PUBLISH_TASK } from "./outbox.ts";
 import { createPublisher } from "./publisher.ts";
-import { countFollowers, forgetRemoteActor, listFollowers } from "./store.ts";
+import { dropFollower } from "./store.ts";
 
 export interface FederationDeps {
   sql: Sql;
@@ -70,10 +75,10 @@ export interface FederationDeps {
   metrics: Metrics;
   logger: Logger;
   /** The features federation reads (actors, content, activities), through their services. */
-  ports: FeaturePorts & { activities: Pick<ActivityService, "record" | "byId"> };
+  ports: FeaturePorts & {
+    activities: Pick<ActivityService, "record" | "byId" | "published" | "countPublished">;
+  };
 }
-
-const FOLLOWERS_PAGE = 100;
 
 export function createFederationService(deps: FederationDeps) {
   const { sql, queue, config, metrics, logger, ports } = deps;
@@ -111,6 +116,7 @@ export function createFederationService(deps: FederationDeps) {
         inbox: ctx.getInboxUri(identifier),
         outbox: ctx.getOutboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         publicKey: pairs[0]?.cryptographicKey,
         assertionMethods: pairs.map((pair) => pair.multikey),
@@ -138,27 +144,17 @@ export function createFederationService(deps: FederationDeps) {
       actors.resolveHandle(handle, (ctx as { url?: URL }).url?.host ?? ctx.host).then((id) => id ?? null),
     );
 
-  federation
-    .setFollowersDispatcher("/ap/actors/{identifier}/followers", async (_ctx, identifier, cursor) => {
-      if (!(await actors.find(identifier))) return null;
-      const page = await listFollowers(sql, [identifier], { after: cursor || null, limit: FOLLOWERS_PAGE });
-      return {
-        items: page.items.map((f) => ({
-          id: new URL(f.actor_uri),
-          inboxId: new URL(f.inbox_uri),
-          endpoints: { sharedInbox: f.shared_inbox_uri ? new URL(f.shared_inbox_uri) : null },
-        })),
-        nextCursor: page.next,
-      };
-    })
-    .setFirstCursor(() => "")
-    .setCounter(async (_ctx, identifier) => (await countFollowers(sql, [identifier])).recipients);
-
-  federation
-    .setOutboxDispatcher("/ap/actors/{identifier}/outbox", async (_ctx, identifier) =>
-      (await actors.find(identifier)) ? { items: [], nextCursor: null } : null,
-    )
-    .setCounter(async (_ctx, identifier) => ((await actors.find(identifier)) ? 0 : null));
+  registerCollections(federation, {
+    sql,
+    actors,
+    activities: ports.activities,
+    content: ports.content,
+  });
+  const documents = registerDocuments(federation, {
+    sql,
+    activities: ports.activities,
+    content: ports.content,
+  });
 
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => {
     const usage = await actors.usage();
@@ -171,7 +167,7 @@ export function createFederationService(deps: FederationDeps) {
 
   federation.setOutboxPermanentFailureHandler(async (_ctx, values) => {
     // The inbox is gone (404/410): stop delivering to the actors behind it.
-    for (const actorId of values.actorIds) await forgetRemoteActor(sql, actorId.href);
+    for (const actorId of values.actorIds) await dropFollower(sql, actorId.href);
   });
 
   const currentOrigin = () => origin ?? "http://localhost";
@@ -201,6 +197,8 @@ export function createFederationService(deps: FederationDeps) {
     federation,
     following,
     instances,
+    /** Why `federation.fetch()` refused a request for a document: 401 (unsigned) or 403 (not in its audience). */
+    refusalStatus: documents.refusalStatus,
     setOrigin(listening: string): void {
       origin ??= listening;
     },

@@ -1,6 +1,6 @@
 import type { Sql } from "../platform/db/client.ts";
 import { keysetPage, type PageRequest, type Slice } from "../platform/db/keyset.ts";
-import { replaceUnstorableDeep } from "../platform/db/text.ts";
+import { replaceUnstorable, replaceUnstorableDeep } from "../platform/db/text.ts";
 import { uuidv7 } from "../platform/ids.ts";
 
 /**
@@ -55,9 +55,34 @@ export async function removeFollower(
   return rows.length;
 }
 
-/** Drops a remote actor everywhere (its inbox answered 404/410). */
-export async function forgetRemoteActor(sql: Sql, actorUri: string): Promise<void> {
+/** Stops delivering to a remote actor: it follows no local actor any more (its inbox answered 404/410). */
+export async function dropFollower(sql: Sql, actorUri: string): Promise<void> {
   await sql`delete from federation_followers where actor_uri = ${actorUri}`;
+}
+
+/**
+ * Forgets a remote actor that was deleted (its own `Delete{object: itself}`, or Mastodon's self-Delete
+ * once it answers 410): it follows no local actor, local users' follows of it are removed, and what it
+ * sent leaves the timelines (marked deleted, as a Delete of each object would), as Mastodon removes a
+ * deleted account's statuses. Returns how many rows changed.
+ */
+export async function forgetDeletedActor(sql: Sql, actorUri: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    with followers as (delete from federation_followers where actor_uri = ${actorUri} returning 1),
+         follows as (delete from federation_following where actor_uri = ${actorUri} returning 1),
+         items as (update federation_inbox set deleted_at = now()
+                   where actor_uri = ${actorUri} and deleted_at is null returning 1)
+    select (select count(*) from followers) + (select count(*) from follows)
+         + (select count(*) from items) as n`;
+  return Number(row?.n ?? 0);
+}
+
+/** True when `actorUri` follows (or is a member of) one of the local actors. */
+export async function isFollowerOf(sql: Sql, localActorIds: string[], actorUri: string): Promise<boolean> {
+  const rows = await sql`
+    select 1 from federation_followers
+    where local_actor_id = any(${localActorIds}::uuid[]) and actor_uri = ${actorUri} limit 1`;
+  return rows.length > 0;
 }
 
 /** The followers and members of local actors, in id order. */
@@ -113,7 +138,8 @@ export async function insertFollowing(
     insert into federation_following
       (id, tenant_id, user_id, actor_uri, inbox_uri, shared_inbox_uri, host, relation, activity_uri, name)
     values (${row.id}, ${row.tenant_id}, ${row.user_id}, ${row.actor_uri}, ${row.inbox_uri}, ${row.shared_inbox_uri},
-            ${new URL(row.actor_uri).host}, ${row.relation}, ${row.activity_uri}, ${replaceUnstorableDeep(row.name)})
+            ${new URL(row.actor_uri).host}, ${row.relation}, ${row.activity_uri},
+            ${row.name === null ? null : replaceUnstorable(row.name)})
     on conflict (user_id, actor_uri, relation) do nothing
     returning ${sql.unsafe(followingColumns)}`;
   if (inserted) return { following: inserted, created: true };
@@ -157,7 +183,7 @@ export async function markFollowingUndone(sql: Sql, id: string): Promise<void> {
 export function listFollowing(
   sql: Sql,
   tenantId: string,
-  filter: { userId?: string },
+  filter: { userId?: string; state?: Following["state"] },
   page: PageRequest,
 ): Promise<Slice<Following>> {
   return keysetPage(
@@ -166,8 +192,16 @@ export function listFollowing(
     (k) => sql<Following[]>`
       select ${sql.unsafe(followingColumns)} from federation_following
       where tenant_id = ${tenantId} ${filter.userId ? sql`and user_id = ${filter.userId}` : sql``}
+        ${filter.state ? sql`and state = ${filter.state}` : sql``}
         ${k.after} ${k.page}`,
   );
+}
+
+/** How many remote actors a local user follows (accepted follows: its `following` collection). */
+export async function countAcceptedFollowing(sql: Sql, userId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from federation_following where user_id = ${userId} and state = 'accepted'`;
+  return row?.n ?? 0;
 }
 
 /** Tenants with a user following `actorUri`: where content from that actor lands. */

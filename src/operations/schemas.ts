@@ -2,7 +2,21 @@ import { z } from "@hono/zod-openapi";
 import { timestamp } from "../platform/http/openapi.ts";
 import { storedText } from "../platform/http/text.ts";
 
-const labelSet = z.record(z.string(), z.string());
+/**
+ * A label or annotation set as Alertmanager sends it: any names, string values. zod's `z.record` drops a
+ * `__proto__` key (its guard against prototype pollution) and that label would be lost without a word;
+ * this schema checks the entries and keeps the object JSON.parse built (its keys are own properties).
+ */
+const labelSet = z
+  .custom<Record<string, string>>(
+    (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.values(value).every((item) => typeof item === "string"),
+    { message: "must be an object whose values are strings" },
+  )
+  .openapi({ type: "object", additionalProperties: { type: "string" } });
 
 /** Alertmanager's webhook payload, version 4 (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config). */
 export const AlertmanagerWebhook = z

@@ -122,6 +122,7 @@ export function createUserService(deps: {
 
     /** Any tenant's user by id (federation's Person actors). */
     byId: (id: string) => findUserById(sql, id),
+    /** A tenant's user by username, matched case-insensitively (a WebFinger handle; see the store). */
     byUsername: (tenantId: string, username: string) => findUserByUsername(sql, tenantId, username),
     /** Users of every tenant (NodeInfo). */
     count: () => countUsers(sql),

@@ -40,13 +40,18 @@ export async function findUserById(sql: Sql, id: string): Promise<User | undefin
   return row;
 }
 
+/**
+ * A user by username, case-insensitively: usernames are fediverse handles, which Mastodon, Pleroma and
+ * Misskey look up case-insensitively (Misskey sends them lower-cased). Unique per tenant in that sense
+ * (index `users_tenant_username_lower_key`, migration 012), which also serves this lookup.
+ */
 export async function findUserByUsername(
   sql: Sql,
   tenantId: string,
   username: string,
 ): Promise<User | undefined> {
   const [row] = await sql<User[]>`
-    select ${sql.unsafe(columns)} from users where tenant_id = ${tenantId} and username = ${username}`;
+    select ${sql.unsafe(columns)} from users where tenant_id = ${tenantId} and lower(username) = lower(${username})`;
   return row;
 }
 

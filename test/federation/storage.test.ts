@@ -106,6 +106,15 @@ test("the queue delivers each task once, in ordering-key order, retries failures
   assert.deepEqual(await queue.getDepth(), { queued: 0, ready: 0, delayed: 0 });
 });
 
+test("a queued remote activity holding U+0000 or an unpaired surrogate is stored, with U+FFFD", async () => {
+  const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
+  const activity = { type: "Create", object: { content: "<p>nul\u0000here \ud800</p>" } };
+  await queue.enqueue({ type: "inbox", id: "nul-test", activity });
+  const [row] = await db.sql<{ message: { activity: typeof activity } }[]>`
+    delete from federation_queue where message->>'id' = 'nul-test' returning message`;
+  assert.equal(row?.message.activity.object.content, "<p>nul\ufffdhere \ufffd</p>");
+});
+
 test("deliveries to private or loopback addresses are refused unless allowed", async () => {
   const config = loadConfig({}).federation;
   const metrics = createMetrics({ maxTenants: 10 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { visibilityOf } from "../../src/federation/audience.ts";
 import { type Instance, timeline, waitFor } from "../federation/support.ts";
 import { expectStatus, type School } from "../support/api.ts";
 import { Peer, peerId, type Received, receivedActivities, startFediFlow, studentFollows } from "./support.ts";
@@ -115,6 +116,26 @@ test("FediFlow's Follow of a peer actor is signed, verified by the peer, and the
     assert.equal(verified.activity?.object, actors[name]?.id);
     assert.ok(Object.keys((await peer.state(name)).followers).includes(actorUrl(school.ids.student)));
   }
+  // The student's following collection lists both (accepted) follows; the Follow's id dereferences for its object only.
+  const collection = JSON.parse((await modern.fetch(`${actorUrl(school.ids.student)}/following`)).body) as {
+    totalItems: number;
+    first: string | { id: string };
+  };
+  assert.equal(collection.totalItems, 2);
+  const first = typeof collection.first === "string" ? collection.first : collection.first.id;
+  const page = JSON.parse((await modern.fetch(first)).body) as { orderedItems?: string[]; items?: string[] };
+  assert.deepEqual(
+    [...(page.orderedItems ?? page.items ?? [])].sort(),
+    [actors.alice?.id, actors.bob?.id].sort(),
+  );
+  const follow = (await receivedActivities(modern, "Follow")).find((r) => r.verification.verified);
+  const followId = String(follow?.activity?.id);
+  assert.equal(
+    (await modern.fetch(followId, { as: "alice" })).status,
+    200,
+    "the followed actor reads the Follow",
+  );
+  assert.equal((await modern.fetch(followId, { as: "dave" })).status, 403, "another actor does not");
 });
 
 test("a lesson's Create reaches every follower of the course, signed and verified by each peer", async () => {
@@ -157,6 +178,41 @@ test("the author's followers receive the Create, addressed so Mastodon shows it 
     visible,
     `to/cc ${JSON.stringify(addressed)}: Mastodon shows it to carol only if Public or the instructor's followers are addressed`,
   );
+  const followers = [`${actorUrl(school.ids.instructor)}/followers`];
+  assert.equal(visibilityOf(activity, followers), "followers", "a lesson is followers-only by default");
+  assert.equal(visibilityOf(objectOf(atCarol) ?? {}, followers), "followers", "its object too");
+});
+
+test("a public lesson is addressed to Public (cc the followers), served to anyone and listed in the outbox", async () => {
+  const created = await school.instructor.post<{ id: string; visibility: string }>(
+    `/courses/${courseId}/content`,
+    { content_type: "lesson", title: "Open lecture", body: "for everyone", visibility: "public" },
+  );
+  expectStatus(created, 201);
+  assert.equal(created.body.visibility, "public");
+  const atCarol = await delivered(
+    solo,
+    "Create",
+    (r) => objectOf(r)?.name === "Open lecture",
+    "the public lesson at carol",
+  );
+  const activity = atCarol.activity ?? {};
+  assert.deepEqual([activity.to].flat(), [PUBLIC]);
+  assert.equal(visibilityOf(activity, [`${actorUrl(school.ids.instructor)}/followers`]), "public");
+  const id = String(objectOf(atCarol)?.id);
+  const unsigned = await modern.fetch(id);
+  assert.equal(unsigned.status, 200, `unsigned GET of a public object: ${unsigned.status}`);
+  const outbox = await modern.fetch(`${actorUrl(school.ids.instructor)}/outbox`);
+  const first = JSON.parse(outbox.body) as { first?: string | { id: string } };
+  const firstUrl = typeof first.first === "string" ? first.first : first.first?.id;
+  assert.ok(firstUrl, outbox.body);
+  const page = JSON.parse((await modern.fetch(firstUrl)).body) as { orderedItems?: { id: string }[] };
+  const listed = (page.orderedItems ?? []).map((item) => item.id);
+  assert.ok(
+    listed.includes(String(activity.id)),
+    `the public Create in the outbox: ${JSON.stringify(listed)}`,
+  );
+  assert.ok(!listed.includes(String(lesson.create.id)), "not the followers-only one, to an unsigned request");
 });
 
 test("the Update after PATCH reaches the course's followers (the Create's audience)", async () => {
@@ -175,7 +231,28 @@ test("the Update after PATCH reaches the course's followers (the Create's audien
   assert.equal(typeof objectOf(update)?.updated, "string", "the edited object carries updated");
 });
 
-test("deleting a lesson sends a Delete to the Create's audience", async () => {
+test("the ids of a delivered object and activity dereference, with content negotiation", async () => {
+  for (const id of [String(lesson.object.id), String(lesson.create.id)]) {
+    const answer = await modern.fetch(id, { as: "alice" });
+    assert.equal(answer.status, 200, `GET ${id}: ${answer.status}`);
+    assert.match(answer.headers["Content-Type"] ?? "", /^application\/(activity|ld)\+json/);
+    assert.equal((JSON.parse(answer.body) as { id: string }).id, id);
+  }
+});
+
+test("a followers-only object is served to a signed follower (of the course or the author) only: 401 unsigned, 403 to others", async () => {
+  const id = String(lesson.object.id);
+  const unsigned = await modern.fetch(id);
+  assert.equal(unsigned.status, 401, `unsigned GET: ${unsigned.status}`);
+  const stranger = await modern.fetch(id, { as: "dave" });
+  assert.equal(stranger.status, 403, `signed by a non-follower: ${stranger.status}`);
+  const carolsCopy = await solo.fetch(id, { as: "carol", scheme: "rfc9421" });
+  assert.equal(carolsCopy.status, 200, "signed (RFC 9421) by a follower of the author");
+  const follower = await modern.fetch(id, { as: "alice" });
+  assert.equal(follower.status, 200, "signed by a course follower");
+});
+
+test("deleting a lesson sends a Delete (Tombstone) to the Create's audience; its ids then answer 404, the Delete's is served", async () => {
   const removed = await school.instructor.request("DELETE", `/content/${lesson.id}`);
   expectStatus(removed, 204);
   const del = await delivered(
@@ -186,25 +263,20 @@ test("deleting a lesson sends a Delete to the Create's audience", async () => {
     "the Delete at bob",
   );
   assert.equal(del.verification.verified, true);
-});
-
-test("the ids of a delivered object and activity dereference, with content negotiation", async () => {
+  assert.equal(del.activity?.actor, actorUrl(school.ids.instructor));
+  assert.equal(objectOf(del)?.type, "Tombstone");
+  assert.deepEqual(
+    [del.activity?.to, del.activity?.cc ?? []].flat().sort(),
+    [lesson.create.to, lesson.create.cc ?? []].flat().sort(),
+    "the Delete is addressed as the Create was",
+  );
   for (const id of [String(lesson.object.id), String(lesson.create.id)]) {
-    const answer = await modern.fetch(id, { as: "alice" });
-    assert.equal(answer.status, 200, `GET ${id}: ${answer.status}`);
-    assert.match(answer.headers["Content-Type"] ?? "", /^application\/(activity|ld)\+json/);
-    assert.equal((JSON.parse(answer.body) as { id: string }).id, id);
+    const gone = await modern.fetch(id, { as: "alice" });
+    assert.equal(gone.status, 404, `GET ${id} after the Delete: ${gone.status}`);
   }
-});
-
-test("a followers-only object is served to a signed follower only", async () => {
-  const id = String(lesson.object.id);
-  const unsigned = await modern.fetch(id);
-  assert.ok([401, 403, 404].includes(unsigned.status), `unsigned GET: ${unsigned.status}`);
-  const stranger = await modern.fetch(id, { as: "dave" });
-  assert.ok([403, 404].includes(stranger.status), `signed by a non-follower: ${stranger.status}`);
-  const follower = await modern.fetch(id, { as: "alice" });
-  assert.equal(follower.status, 200, "signed by a course follower");
+  const served = await modern.fetch(String(del.activity?.id), { as: "alice" });
+  assert.equal(served.status, 200, `GET the Delete: ${served.status} ${served.body}`);
+  assert.equal((JSON.parse(served.body) as { type: string }).type, "Delete");
 });
 
 test("a peer's Create(Note), signed draft-cavage (bovine) or RFC 9421, lands on the follower's timeline", async () => {

@@ -141,6 +141,15 @@ test("an actor asked with Accept: */* or without Accept is not a 406", async () 
   }
 });
 
+test("HEAD of an actor (no Accept) and of NodeInfo answers as GET would, without a body", async () => {
+  for (const url of [actorUrl(lopezId), `${ff.url}/nodeinfo/2.1`]) {
+    const response = await fetch(url, { method: "HEAD" });
+    assert.equal(response.status, 200, `HEAD ${url}`);
+    assert.match(response.headers.get("content-type") ?? "", /^application\/(activity\+)?json/);
+    assert.equal(await response.text(), "");
+  }
+});
+
 test("NodeInfo 2.1 validates against the official NodeInfo schema", async () => {
   const discovery = await peer.fetch(`${ff.url}/.well-known/nodeinfo`, { accept: "application/json" });
   assert.equal(discovery.status, 200);

@@ -99,12 +99,22 @@ test("Mastodon's Delete of a gone account (self-Delete signed by the gone key) i
   assert.equal(answer.status, 202, `${answer.status} ${answer.body}`);
 });
 
-test("a Delete of a known follower's actor removes the follower at once", async () => {
+test("a Delete of a known follower's actor forgets it at once: follower, follows of it and its posts", async () => {
   await peer.follow("leaver", `${ff.url}/ap/actors/${courseId}`);
   const members = () =>
     school.instructor.get<{ items: { actor: string }[] }>(`/federation/actors/${courseId}/followers`);
   await waitFor("leaver follows the course", async () =>
     (await members()).body.items.some((f) => f.actor === actor("leaver")),
+  );
+  await studentFollows(school, [actor("leaver")]);
+  const post = await send("leaver's post", {
+    from: "leaver",
+    to: inbox(),
+    activity: createNote("leaver", "<p>farewell</p>"),
+  });
+  assert.equal(post.status, 202);
+  await waitFor("leaver's post on the timeline", async () =>
+    (await timeline(school.student)).some((i) => i.content.content === "<p>farewell</p>"),
   );
   const activity = {
     "@context": AS,
@@ -120,6 +130,15 @@ test("a Delete of a known follower's actor removes the follower at once", async 
     "the follower removed",
     async () => !(await members()).body.items.some((f) => f.actor === actor("leaver")),
     10_000,
+  );
+  const following = await school.student.get<{ items: { actor: string }[] }>("/federation/following");
+  assert.ok(
+    !following.body.items.some((f) => f.actor === actor("leaver")),
+    "the student's follow of it is gone",
+  );
+  assert.ok(
+    !(await timeline(school.student)).some((i) => i.content.content === "<p>farewell</p>"),
+    "its post left the timeline",
   );
 });
 

@@ -68,3 +68,19 @@ test("the fragments combine with the select's own filters", async () => {
   const more = await pageOf(odd.next, 2, true);
   assert.deepEqual([more.items.map((r) => r.id), more.next], [[ids[5]], null]);
 });
+
+test("descending pages walk every row once, newest first", async () => {
+  const seen: string[] = [];
+  let after: string | null = null;
+  do {
+    const page: { items: { id: string }[]; next: string | null } = await keysetPage(
+      db.sql,
+      { after, limit: 3 },
+      (k) => db.sql<{ id: string }[]>`select id from items where true ${k.after} ${k.page}`,
+      "descending",
+    );
+    seen.push(...page.items.map((row) => row.id));
+    after = page.next;
+  } while (after);
+  assert.deepEqual(seen, [...ids].reverse());
+});
