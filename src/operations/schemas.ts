@@ -9,13 +9,15 @@ import { storedText } from "../platform/http/text.ts";
  */
 const labelSet = z
   .custom<Record<string, string>>(
-    (value) =>
-      typeof value === "object" &&
-      value !== null &&
-      !Array.isArray(value) &&
-      Object.values(value).every((item) => typeof item === "string"),
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
     { message: "must be an object whose values are strings" },
   )
+  .superRefine((labels, ctx) => {
+    for (const [name, value] of Object.entries(labels)) {
+      if (typeof value !== "string")
+        ctx.addIssue({ code: "custom", path: [name], message: "must be a string" });
+    }
+  })
   .openapi({ type: "object", additionalProperties: { type: "string" } });
 
 /** Alertmanager's webhook payload, version 4 (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config). */
