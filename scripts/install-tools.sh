@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, when missing, the Debian packages the test suite runs for real: PostgreSQL's server binaries,
-# Redis, postgres-exporter and patch (the fault suite reverses the postgres.js patch on a copy). Needs
+# Redis, postgres-exporter, patch (the fault suite reverses the postgres.js patch on a copy) and
+# Chromium with a font (the API reference's browser test, driven by playwright-core). Needs
 # root and apt-get; otherwise it says what to install and the tests that need them fail. Also
 # schemathesis (PyPI, pinned, into a virtual environment under ~/.cache/fediflow) for test/boundaries.
 #
@@ -17,7 +18,7 @@ set -euo pipefail
 # schemathesis (PyPI, pinned) in a virtual environment outside the repository, for test/boundaries.
 bash "$(dirname "$0")/install-schemathesis.sh" >/dev/null
 
-PACKAGES=(postgresql redis-server prometheus-postgres-exporter patch)
+PACKAGES=(postgresql redis-server prometheus-postgres-exporter patch chromium fonts-dejavu-core)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

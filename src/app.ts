@@ -16,12 +16,15 @@ import type { OperationsService } from "./operations/service.ts";
 import type { Cache } from "./platform/cache/cache.ts";
 import type { HealthChecks } from "./platform/health/checks.ts";
 import { healthRoutes, type Lifecycle } from "./platform/health/routes.ts";
+import { apiReferenceRoutes } from "./platform/http/api-reference.ts";
 import { API_PREFIX, answerUnmatched, observeRequests } from "./platform/http/app.ts";
 import type { PlatformEnv } from "./platform/http/context.ts";
+import { homeRoutes } from "./platform/http/home.ts";
 import { limitBody } from "./platform/http/middleware/body-limit.ts";
 import type { FaultInjector } from "./platform/http/middleware/faults.ts";
 import { limitJsonDepth } from "./platform/http/middleware/json-depth.ts";
 import { retryAfterOn503 } from "./platform/http/middleware/retry-after.ts";
+import { securitySchemes } from "./platform/http/openapi.ts";
 import type { Logger } from "./platform/telemetry/logger.ts";
 import type { Metrics } from "./platform/telemetry/metrics.ts";
 import { metricsRoutes } from "./platform/telemetry/metrics-route.ts";
@@ -111,7 +114,9 @@ export function createApp(services: AppServices) {
     }),
   );
   if (federation) api.route("/", federationRoutes({ federation, scoped, adminToken }));
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  for (const [name, scheme] of Object.entries(securitySchemes)) {
+    api.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  }
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     // Relative to the document's own URL (OpenAPI 3.1 §4.8.5), so generated clients and fuzzers call
@@ -125,6 +130,22 @@ export function createApp(services: AppServices) {
     },
   });
   app.route(API_PREFIX, api);
+  // Where a newcomer starts: the service's links at /, the interactive reference at /api/v1/docs.
+  app.route(
+    "/",
+    homeRoutes({
+      name: config.service.name,
+      title: "FediFlow API",
+      version: config.service.version,
+      links: {
+        api_reference: `${API_PREFIX}/docs`,
+        openapi: `${API_PREFIX}/openapi.json`,
+        health: "/health",
+        ...(config.metrics.enabled ? { metrics: "/metrics" } : {}),
+      },
+    }),
+  );
+  app.route("/", apiReferenceRoutes(API_PREFIX, "FediFlow API reference"));
   answerUnmatched(app);
   return app;
 }

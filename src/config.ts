@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type OtlpTargets, otlpTargets } from "./platform/telemetry/otlp-targets.ts";
 
 /** Raised when the environment does not describe a valid configuration; names the offending variable. */
 export class ConfigError extends Error {
@@ -12,12 +13,15 @@ const url = (protocols: string[]) =>
     message: `must use ${protocols.join(" or ")}`,
   });
 
+/** Where the embedded database and a development instance's admin token live when DATA_DIR is unset. */
+export const DEFAULT_DATA_DIR = "./data";
+
 const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: url(["postgres:", "postgresql:"]).optional(),
   DATABASE_POOL_MAX: int(1, 500).default(10),
-  DATA_DIR: z.string().min(1).default("./data"),
+  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   REDIS_URL: url(["redis:", "rediss:"]).optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
@@ -99,6 +103,8 @@ export interface Config {
   shutdownDrainDelayMs: number;
   faultInjection: boolean;
   metrics: { enabled: boolean; maxTenants: number };
+  /** Where traces and logs are exported (the standard OTEL_* variables, as the SDK reads them). */
+  telemetry: OtlpTargets;
   http: { headersTimeoutMs: number; requestTimeoutMs: number };
   /**
    * Body limit of POST /api/v1/ops/alerts. Above it the webhook answers 503 (Alertmanager retries only
@@ -195,6 +201,7 @@ export function loadConfig(env: Env): Config {
     shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     faultInjection: e.FAULT_INJECTION,
     metrics: { enabled: e.METRICS_ENABLED, maxTenants: e.METRICS_MAX_TENANTS },
+    telemetry: otlpTargets(present),
     http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
     alertWebhookBodyLimitBytes: e.ALERT_WEBHOOK_BODY_LIMIT_BYTES,
     jsonMaxDepth: e.JSON_MAX_DEPTH,

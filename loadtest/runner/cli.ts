@@ -1,10 +1,12 @@
 /**
  * npm run loadtest -- <scenario> [--url http://127.0.0.1:3000] [--scale 0.1] [--max-seconds 60]
  *                     [--prometheus http://127.0.0.1:9090] [--expect-alerts A,B | --expect-no-alerts] [--out dir]
- * ADMIN_TOKEN must be the service's admin token. Exits 1 when a threshold, the client/server
+ * ADMIN_TOKEN is the service's admin token; unset, the token a development instance started from this
+ * directory generated (DATA_DIR/admin-token) is used. Exits 1 when a threshold, the client/server
  * comparison or an alert expectation fails. Sends traffic only where --url points (loopback by default).
  */
 import { parseArgs } from "node:util";
+import { localAdminToken } from "../../src/platform/http/admin-token.ts";
 import { runScenario } from "./run.ts";
 
 const { positionals, values } = parseArgs({
@@ -20,9 +22,11 @@ const { positionals, values } = parseArgs({
   },
 });
 const scenario = positionals[0] ?? "smoke";
-const adminToken = process.env.ADMIN_TOKEN;
+const adminToken = await localAdminToken(process.env);
 if (!adminToken) {
-  process.stderr.write("Set ADMIN_TOKEN to the service's admin token\n");
+  process.stderr.write(
+    "Set ADMIN_TOKEN to the service's admin token (an instance started here with `npm start` keeps one in ./data/admin-token)\n",
+  );
   process.exit(2);
 }
 const result = await runScenario(scenario, {

@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { PlatformEnv } from "../platform/http/context.ts";
-import { errorBody } from "../platform/http/errors.ts";
+import { ApiError, errorBody } from "../platform/http/errors.ts";
 import { limitBody } from "../platform/http/middleware/body-limit.ts";
 import { limitJsonDepth } from "../platform/http/middleware/json-depth.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
@@ -63,6 +64,33 @@ async function withoutSchemaKey(response: Response): Promise<Response> {
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   return new Response(JSON.stringify(nodeinfo), { status: response.status, headers });
+}
+
+/** Codes of the client errors Fedify answers with a plain-text message. */
+const FEDIFY_ERROR_CODES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  410: "gone",
+};
+
+/**
+ * Fedify answers some client errors (a malformed WebFinger resource, an unverifiable signature) with a
+ * plain-text message and no Content-Type of its own: the Fetch standard implies text/plain from the
+ * string body, but Bun does not put that implied type in `Response.headers`, so every copy of such a
+ * response (hono's HEAD, withRequestId) lost it on Bun. They become the service's JSON error envelope,
+ * with Fedify's status and message, the same on every runtime.
+ */
+async function clientErrorOf(response: Response): Promise<ApiError | undefined> {
+  const { status } = response;
+  if (status < 400 || status >= 500 || /json/.test(response.headers.get("content-type") ?? ""))
+    return undefined;
+  const message = (await response.text()).trim();
+  return new ApiError(
+    status as ContentfulStatusCode,
+    FEDIFY_ERROR_CODES[status] ?? "client_error",
+    message || "Request refused",
+  );
 }
 
 /** Fedify's response with the request's id, as every response of the service has it. */
@@ -159,6 +187,8 @@ export function activityPubRoutes(
     if (state.outcome === 401)
       return c.json(errorBody(c, "unauthorized", "Sign the request as an actor in its audience"), 401);
     if (state.outcome === 403) return c.json(errorBody(c, "forbidden", "Not addressed to the signer"), 403);
+    const clientError = await clientErrorOf(response);
+    if (clientError) throw clientError;
     const answer = c.req.path === "/nodeinfo/2.1" ? await withoutSchemaKey(response) : response;
     return withRequestId(answer, c.var.requestId);
   }

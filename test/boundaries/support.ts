@@ -40,7 +40,10 @@ export interface JsonSchema {
 
 export const HTTP_METHODS = ["get", "head", "post", "put", "patch", "delete", "options", "trace"] as const;
 
-/** The real service as a child process (Node), with a school whose admin, instructor and student are signed in. */
+/**
+ * The real service as a child process (on the run's runtime, FEDIFLOW_TEST_RUNTIME, else Node), with a
+ * school whose admin, instructor and student are signed in.
+ */
 export async function startBoundaryServer(
   slug: string,
   env: Record<string, string> = {},

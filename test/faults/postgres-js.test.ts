@@ -45,7 +45,10 @@ async function reproduce(
 ): Promise<{ code: number; report: Report | undefined; stderr: string }> {
   const [command, ...preloadArgs] = runtimeCommand(runtime);
   // runtimeCommand ends with the telemetry preload and src/main.ts: keep only the runtime's own arguments.
-  const args = preloadArgs.slice(0, runtime === "deno" ? 2 : 0);
+  const args = preloadArgs.slice(
+    0,
+    preloadArgs.findIndex((a) => a === "--import" || a === "--preload"),
+  );
   try {
     const { stdout, stderr } = await run(command as string, [...args, fixture], {
       cwd: root,

@@ -6,6 +6,18 @@ import { createTestDatabase, type TestDatabase, testCacheEnv } from "./database.
 
 export type Runtime = "node" | "bun" | "deno";
 
+/**
+ * The runtime the HTTP-level suites (`*.http.test.ts`) start their servers on: FEDIFLOW_TEST_RUNTIME,
+ * set by `npm test` for each pass (scripts/test.sh); undefined when unset (run in process, or on Node).
+ */
+export function testRuntime(): Runtime | undefined {
+  const runtime = process.env.FEDIFLOW_TEST_RUNTIME;
+  if (runtime === undefined || runtime === "") return undefined;
+  if (runtime !== "node" && runtime !== "bun" && runtime !== "deno")
+    throw new Error(`FEDIFLOW_TEST_RUNTIME must be node, bun or deno, not ${runtime}`);
+  return runtime;
+}
+
 /** The ADMIN_TOKEN every test server runs with. */
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -19,7 +31,8 @@ export function runtimeCommand(runtime: Runtime): string[] {
     case "node":
       return [process.execPath, "--import", preload, "src/main.ts"];
     case "bun":
-      return [bin("bun"), "--preload", preload, "src/main.ts"];
+      // Bun would otherwise load ./.env (compose's image pins and local credentials) into the service.
+      return [bin("bun"), "--no-env-file", "--preload", preload, "src/main.ts"];
     case "deno":
       return [bin("deno"), "run", "-A", "--preload", preload, "src/main.ts"];
   }
@@ -53,7 +66,7 @@ export async function spawnServer(
     discardLogsAfterStart?: boolean;
   } = {},
 ): Promise<SpawnedServer> {
-  const runtime = options.runtime ?? "node";
+  const runtime = options.runtime ?? testRuntime() ?? "node";
   const database = options.database ?? (await createTestDatabase());
   const [command, ...args] = runtimeCommand(runtime);
   const child = spawn(command as string, args, {

@@ -1,7 +1,7 @@
 import { loadConfig } from "../../src/config.ts";
 import { createService } from "../../src/service.ts";
 import { createTestDatabase } from "./database.ts";
-import { ADMIN_TOKEN, type Runtime, spawnServer } from "./spawn.ts";
+import { ADMIN_TOKEN, type Runtime, spawnServer, testRuntime } from "./spawn.ts";
 
 export { ADMIN_TOKEN };
 
@@ -12,6 +12,8 @@ export interface Target {
   fetch: Fetcher;
   /** How the service runs: `in-process` (app.request, no socket) or the runtime a server was spawned on. */
   kind: "in-process" | Runtime;
+  /** The spawned server's base URL (`http://127.0.0.1:PORT`); undefined in process. */
+  url: string | undefined;
   /** The routes the app registered (`GET /api/v1/courses/:id`); known only when the app runs in process. */
   routes: { method: string; path: string }[] | undefined;
   close(): Promise<void>;
@@ -30,13 +32,12 @@ const BASE_ENV = { ADMIN_TOKEN, PASSWORD_HASH_COST: "10", DATABASE_POOL_MAX: "4"
  *   (spawn.ts, Redis from TEST_REDIS_URL when set) and requests go over loopback HTTP.
  */
 export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
-  const runtime = process.env.FEDIFLOW_TEST_RUNTIME as Runtime | undefined;
+  const runtime = testRuntime();
   if (runtime) {
-    if (!["node", "bun", "deno"].includes(runtime))
-      throw new Error(`FEDIFLOW_TEST_RUNTIME must be node, bun or deno, not ${runtime}`);
     const server = await spawnServer({ runtime, env: { ...BASE_ENV, ...env } });
     return {
       kind: runtime,
+      url: server.url,
       fetch: (path, init) => fetch(`${server.url}${path}`, init),
       routes: undefined,
       async close() {
@@ -49,6 +50,7 @@ export async function startTarget(env: Record<string, string> = {}): Promise<Tar
   service.lifecycle.ready = true;
   return {
     kind: "in-process",
+    url: undefined,
     fetch: async (path, init) => service.app.request(path, init),
     routes: service.app.routes
       .filter((r) => r.method !== "ALL")

@@ -41,6 +41,29 @@ export const commonErrors = {
 
 export const bearerSecurity = [{ bearer: [] }];
 
+/**
+ * The security schemes of the document (OpenAPI 3.1 §4.8.27). Operations require `bearer` only: a
+ * session token on a tenant's routes, ADMIN_TOKEN on platform operations. `tenant` describes the
+ * X-Tenant-Id header every tenant-scoped route reads. It is not a credential, so no operation lists
+ * it as a requirement (a request without it is a 400, not a 401); it is declared so that the API
+ * reference's Authorize can take the tenant once, and its page sends it with every request.
+ */
+export const securitySchemes = {
+  bearer: {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "A session token (`token` of POST /sessions) for a tenant's routes; ADMIN_TOKEN for platform operations (POST /tenants, /ops)",
+  },
+  tenant: {
+    type: "apiKey",
+    in: "header",
+    name: "X-Tenant-Id",
+    description:
+      "The tenant (school) slug or id, read by every tenant-scoped route (signing in included); a tenant with its own domain may be named by the Host instead. Entered here, the API reference sends it with every request.",
+  },
+} as const;
+
 /** What every operation with a request body can also answer. */
 export const bodyErrors = {
   413: errorResponse("The body exceeds the size limit (BODY_LIMIT_BYTES)"),

@@ -17,6 +17,7 @@ import {
   ATTR_SERVICE_VERSION,
 } from "./attributes.ts";
 import { recordExportResult } from "./export-health.ts";
+import { otlpTargets } from "./otlp-targets.ts";
 import { isSecretName } from "./redaction.ts";
 
 interface Exporter<T> {
@@ -173,8 +174,10 @@ async function startSdk(): Promise<RunningSdk | undefined> {
       }),
     );
 
+  // The same resolution the start-up summary reports (config.ts), so the log names where data goes.
+  const targets = otlpTargets(env);
   const providers: RunningSdk[] = [];
-  if (env.OTEL_TRACES_EXPORTER !== "none") {
+  if (targets.traces) {
     const tracerProvider = new TracerProvider({
       resource,
       sampler: fromEnv.samplerFromEnv(),
@@ -183,7 +186,7 @@ async function startSdk(): Promise<RunningSdk | undefined> {
         new BatchSpanProcessor({
           exporter: guardedExporter<ReadableSpan & WithAttributes>(
             "traces",
-            new OTLPTraceExporter(EXPORTER_OPTIONS),
+            new OTLPTraceExporter({ ...EXPORTER_OPTIONS, url: targets.traces }),
           ),
           ...queueSettings("OTEL_BSP"),
         }),
@@ -192,7 +195,7 @@ async function startSdk(): Promise<RunningSdk | undefined> {
     api.trace.setGlobalTracerProvider(tracerProvider);
     providers.push(tracerProvider);
   }
-  if (env.OTEL_LOGS_EXPORTER !== "none") {
+  if (targets.logs) {
     const loggerProvider = new LoggerProvider({
       resource,
       logRecordLimits: fromEnv.logRecordLimitsFromEnv(),
@@ -200,7 +203,7 @@ async function startSdk(): Promise<RunningSdk | undefined> {
         new BatchLogRecordProcessor({
           exporter: guardedExporter<ReadableLogRecord & WithAttributes>(
             "logs",
-            new OTLPLogExporter(EXPORTER_OPTIONS),
+            new OTLPLogExporter({ ...EXPORTER_OPTIONS, url: targets.logs }),
           ),
           ...queueSettings("OTEL_BLRP"),
         }),

@@ -1,5 +1,5 @@
 /**
- * Traces and logs as the Collector receives them: the real server (node, OTel SDK on) exports OTLP/HTTP
+ * Traces and logs as the Collector receives them: the real server (on the runtime of the run, OTel SDK on) exports OTLP/HTTP
  * protobuf to a real receiver; the test drives the HTTP API and checks spans, log records and stdout.
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ import {
   type ReceivedSpan,
   startOtlpReceiver,
 } from "../support/otlp-receiver.ts";
-import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
+import { ADMIN_TOKEN, type Runtime, type SpawnedServer, spawnServer, testRuntime } from "../support/spawn.ts";
 import { toJson } from "./helpers.ts";
 
 /** Upper bound per test: a hung request fails the test instead of the run. */
@@ -25,6 +25,17 @@ const ENVIRONMENT = "integration";
 const USER_AGENT = "fediflow-telemetry-test/1.0 (traces-logs)";
 const SCHOOL_PASSWORD = "correct horse battery"; // the password createSchool() signs everyone in with
 const REDIS = Boolean(process.env.TEST_REDIS_URL);
+const RUNTIME = testRuntime() ?? "node";
+/**
+ * How the resource names each runtime. On Node it is the SDK's process detector; Bun and Deno answer
+ * that detector through their Node compatibility layer (as Node.js with their Node version), so the
+ * service's own runtime detector (platform/telemetry/instrumentation.ts) names them truthfully.
+ */
+const RUNTIME_RESOURCE: Record<Runtime, { name: string; description: string }> = {
+  node: { name: "nodejs", description: "Node.js" },
+  bun: { name: "bun", description: "Bun" },
+  deno: { name: "deno", description: "Deno" },
+};
 const WAIT = { timeoutMs: 15_000 };
 const BATCH_SIZE = 16;
 const STATUS_OK = 1;
@@ -362,6 +373,17 @@ describe("traces", () => {
       assert.equal(item.resource["service.version"], VERSION);
       assert.equal(item.resource["deployment.environment.name"], ENVIRONMENT);
     }
+  });
+
+  test(`the resource names the runtime and the process that produced the telemetry (${RUNTIME})`, {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const span = await serverSpanOf(flow.content);
+    const expected = RUNTIME_RESOURCE[RUNTIME];
+    assert.equal(span.resource["process.runtime.name"], expected.name);
+    assert.equal(span.resource["process.runtime.description"], expected.description);
+    assert.match(String(span.resource["process.runtime.version"]), /^\d+\.\d+\.\d+/);
+    assert.equal(span.resource["process.pid"], server?.process.pid, "the spawned server's own process id");
   });
 
   test("a 5xx makes the server span ERROR with an exception event, and the warning log joins that span", {
