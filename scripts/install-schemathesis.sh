@@ -5,7 +5,7 @@
 set -euo pipefail
 
 SCHEMATHESIS_VERSION="4.32.5"
-VENV="${FEDIFLOW_CACHE:-$HOME/.cache/fediflow}/schemathesis-${SCHEMATHESIS_VERSION}"
+VENV="${FEDIFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fediflow}/schemathesis-${SCHEMATHESIS_VERSION}"
 
 if [ ! -f "$VENV/.installed" ]; then
   PYTHON="$(command -v python3 || true)"

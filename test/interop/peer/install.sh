@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 requirements="$here/requirements.txt"
 hash="$(sha256sum "$requirements" | cut -c1-16)"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/fediflow/interop-peer-$hash"
+venv="${FEDIFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fediflow}/interop-peer-$hash"
 
 if [ -f "$venv/.complete" ]; then
   echo "$venv/bin/python"
