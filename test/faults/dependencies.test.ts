@@ -38,8 +38,18 @@ async function withDeployment<T>(name: string, work: (deployment: Deployment) =>
   }
 }
 
-/** What every scenario must hold, whatever the dependency. */
-function assertSurvived(report: FaultReport, unavailableCode: string, boundMs: number): void {
+/**
+ * What every scenario must hold, whatever the dependency. `outageOutlastsProbes` is false for an outage
+ * that may be shorter than one /health probe (a fast restart takes about half a second): a probe that
+ * started then may wait for the reconnect and rightly answer 200, so there the outage must show in the
+ * logs instead, and no probe may wait beyond the bound.
+ */
+function assertSurvived(
+  report: FaultReport,
+  unavailableCode: string,
+  boundMs: number,
+  { outageOutlastsProbes = true } = {},
+): void {
   assert.equal(report.lost, 0, "every acknowledged write is in the database");
   assert.ok(report.sameProcesses, "every service process is still the process that was started");
   assert.notEqual(report.recoveryMs, undefined, "writes succeed again after the dependency is back");
@@ -56,7 +66,14 @@ function assertSurvived(report: FaultReport, unavailableCode: string, boundMs: n
     report.slowestDuringFaultMs <= boundMs,
     `no request waited beyond the bound (${report.slowestDuringFaultMs} ms > ${boundMs} ms)`,
   );
-  assert.notEqual(report.healthErrorAfterMs, undefined, "/health reported the outage");
+  if (outageOutlastsProbes) assert.notEqual(report.healthErrorAfterMs, undefined, "/health reported the outage");
+  else {
+    assert.ok(report.warningLines > 0, "the outage is in the logs");
+    assert.ok(
+      report.slowestHealthProbeMs <= boundMs,
+      `no /health probe waited beyond the bound (${report.slowestHealthProbeMs} ms > ${boundMs} ms)`,
+    );
+  }
   assert.notEqual(report.healthOkAfterRestoreMs, undefined, "/health is ok again after recovery");
 }
 
@@ -69,7 +86,7 @@ test("PostgreSQL restarted (pg_ctl restart -m fast) under writes: 503 database_u
       await servers.cluster.restartFast();
       return performance.now();
     });
-    assertSurvived(report, "database_unavailable", DATABASE_BOUND_MS);
+    assertSurvived(report, "database_unavailable", DATABASE_BOUND_MS, { outageOutlastsProbes: false });
   });
 });
 
