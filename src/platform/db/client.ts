@@ -38,6 +38,22 @@ const utcTimestamp = {
  */
 const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 0.5);
 
+/**
+ * The server's own bounds for a session of the pool (PostgreSQL §20.11.1 Statement Behavior), the
+ * backstop of the client's DATABASE_QUERY_TIMEOUT_MS: a statement the client stopped waiting for is
+ * cancelled rather than left running (holding its locks), and a transaction nobody drives any more (its
+ * request answered 503 while its connection was stuck, say across a restart) is ended by the server,
+ * which closes the connection, so the pool gets it back and its locks are released. Our transactions
+ * run statement after statement without waiting on anything else, so twice the statement bound is
+ * ample. Migrations lift both for their own session (migrate.ts).
+ */
+export function serverTimeouts(queryTimeoutMs: number): Record<string, string> {
+  return {
+    statement_timeout: String(queryTimeoutMs),
+    idle_in_transaction_session_timeout: String(2 * queryTimeoutMs),
+  };
+}
+
 /** Connects to DATABASE_URL, or to an embedded PGlite server when it is unset. */
 export async function connectDatabase(config: Config["database"]): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
@@ -55,8 +71,13 @@ export async function connectDatabase(config: Config["database"]): Promise<Datab
     connect_timeout: 10,
     idle_timeout: 60,
     backoff: reconnectBackoff,
-    // Spans and logs carry the statement text; connection parameters never leave this module.
-    connection: { application_name: "fediflow-api", TimeZone: "UTC" },
+    // Spans and logs carry the statement text; connection parameters never leave this module. PGlite
+    // (one in-process backend, nothing to restart) keeps its defaults.
+    connection: {
+      application_name: "fediflow-api",
+      TimeZone: "UTC",
+      ...(embedded ? {} : serverTimeouts(config.queryTimeoutMs)),
+    },
     types: { timestamptz: utcTimestamp },
   });
   const usage: PoolUsage = { max: config.poolMax, inFlight: 0 };

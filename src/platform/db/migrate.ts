@@ -26,6 +26,9 @@ async function migrateLocked(sql: Sql): Promise<string[]> {
   const connection = await sql.reserve();
   const applied: string[] = [];
   try {
+    // Waiting for another process's migrations and building an index may take longer than the pool's
+    // statement bound (client.ts serverTimeouts): lifted for this session, restored before release.
+    await connection`select set_config('statement_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false)`;
     await connection`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
     await connection`create table if not exists schema_migrations (
       name text primary key,
@@ -51,6 +54,8 @@ async function migrateLocked(sql: Sql): Promise<string[]> {
     }
   } finally {
     await connection`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.catch(() => {});
+    await connection`reset statement_timeout`.catch(() => {});
+    await connection`reset idle_in_transaction_session_timeout`.catch(() => {});
     connection.release();
   }
   return applied;

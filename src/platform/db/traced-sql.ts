@@ -198,7 +198,10 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
 
   /**
    * `begin` bounded: the wait for its connection rejects after `timeoutMs`; a transaction that gets its
-   * connection after the caller gave up rolls back at once instead of running.
+   * connection after the caller gave up rolls back at once instead of running. Once the callback has
+   * settled, its COMMIT or ROLLBACK (which postgres.js sends itself, unbounded) has `timeoutMs` too: a
+   * connection wedged across a restart must not hold the request. The server then ends that transaction
+   * (idle_in_transaction_session_timeout, client.ts), which closes the connection and returns it to the pool.
    */
   function boundedBegin(
     begin: (...args: unknown[]) => Promise<unknown>,
@@ -208,12 +211,20 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
     if (timeoutMs === undefined) return begin(...args, (tx: Sql) => callback(wrap(tx, "transaction")));
     let started = false;
     let abandoned = false;
+    let endTimer: ReturnType<typeof setTimeout> | undefined;
+    let giveUp: (error: Error) => void = () => {};
+    const boundEnd = () => {
+      endTimer = setTimeout(() => giveUp(new DatabaseTimeoutError(timeoutMs)), timeoutMs);
+    };
     const transaction = begin(...args, (tx: Sql) => {
       if (abandoned) throw new DatabaseTimeoutError(timeoutMs);
       started = true;
-      return callback(wrap(tx, "transaction"));
+      const work = Promise.resolve(callback(wrap(tx, "transaction")));
+      work.then(boundEnd, boundEnd);
+      return work;
     });
     return new Promise((resolve, reject) => {
+      giveUp = reject;
       const timer = setTimeout(() => {
         if (started) return;
         abandoned = true;
@@ -222,10 +233,12 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
       transaction.then(
         (value) => {
           clearTimeout(timer);
+          clearTimeout(endTimer);
           resolve(value);
         },
         (error: unknown) => {
           clearTimeout(timer);
+          clearTimeout(endTimer);
           reject(error);
         },
       );

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import postgres from "postgres";
 import { DatabaseTimeoutError, isDatabaseUnavailable } from "./unavailable.ts";
 
-test("database outages are recognised: postgres.js connection codes, socket errors, SQLSTATE classes 08/53, 57P01-57P03", () => {
+test("database outages are recognised: postgres.js connection codes, socket errors, SQLSTATE classes 08/53, 57P01-57P03, the server's timeouts", () => {
   for (const code of [
     "CONNECTION_CLOSED",
     "CONNECTION_ENDED",
@@ -22,6 +22,8 @@ test("database outages are recognised: postgres.js connection codes, socket erro
     "57P01",
     "57P02",
     "57P03",
+    "57014",
+    "25P03",
   ]) {
     assert.ok(isDatabaseUnavailable(Object.assign(new Error("x"), { code })), code);
   }
@@ -32,14 +34,13 @@ test("database outages are recognised: postgres.js connection codes, socket erro
   );
 });
 
-test("client faults, bugs and cancellations are not outages", () => {
+test("client faults and bugs are not outages", () => {
   for (const code of [
     "23505",
     "23503",
     "22P02",
     "42P01",
     "40001",
-    "57014",
     "57P04",
     "UNSAFE_TRANSACTION",
     undefined,

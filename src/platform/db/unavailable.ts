@@ -37,7 +37,8 @@ const SOCKET_CODES = new Set([
  * SQLSTATEs (PostgreSQL Appendix A) that say the server cannot serve now: class 08 (connection
  * exception), class 53 (insufficient resources: too many connections, out of memory, disk full),
  * 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up / shutting down),
- * 57P05 idle_session_timeout.
+ * 57P05 idle_session_timeout; and the server's own bounds (client.ts sets them): 57014 query_canceled
+ * (statement_timeout) and 25P03 idle_in_transaction_session_timeout.
  */
 function unavailableSqlState(code: string): boolean {
   return (
@@ -45,7 +46,9 @@ function unavailableSqlState(code: string): boolean {
     code === "57P01" ||
     code === "57P02" ||
     code === "57P03" ||
-    code === "57P05"
+    code === "57P05" ||
+    code === "57014" ||
+    code === "25P03"
   );
 }
 
