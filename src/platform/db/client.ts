@@ -47,7 +47,7 @@ const reconnectBackoff = (retries: number) => Math.min(0.05 * 2 ** retries, 0.5)
  * run statement after statement without waiting on anything else, so twice the statement bound is
  * ample. Migrations lift both for their own session (migrate.ts).
  */
-export function serverTimeouts(queryTimeoutMs: number): Record<string, string> {
+function serverTimeouts(queryTimeoutMs: number): Record<string, string> {
   return {
     statement_timeout: String(queryTimeoutMs),
     idle_in_transaction_session_timeout: String(2 * queryTimeoutMs),
