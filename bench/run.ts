@@ -19,6 +19,9 @@
  *   BENCH_ROUND_SECONDS   seconds per round (5)
  *   BENCH_CONNECTIONS     (32)
  *   BENCH_FOLLOWERS / BENCH_HOSTS   fan-out size (1000 / 20)
+ *   BENCH_BASELINE=<dir>  another FediFlow tree (a checkout with its own node_modules, e.g. main's) measured
+ *                         in the same run: its telemetry on/off servers alternate with this tree's, and its
+ *                         fan-out runs before this tree's (BENCH_BASELINE_LABEL names it in the table)
  *   BENCH_NODE_ARGS       flags for every FediFlow process on Node (e.g. V8 heap sizing, which NODE_OPTIONS
  *                         refuses), recorded in the results
  *   BENCH_CPU_PROF=<dir>  CPU profiles of every Node FediFlow process, one subdirectory per server
@@ -63,6 +66,7 @@ const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const BASELINE = process.env.BENCH_BASELINE || undefined;
 const COURSES = 20;
 
 const resultsFile = new URL("./results.json", import.meta.url);
@@ -117,6 +121,10 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   if (PARTS.includes("telemetry")) wanted.add("off");
   if (PARTS.includes("runtimes")) for (const k of ["bareNode", "bunOn", "bareBun"] as const) wanted.add(k);
   if (PARTS.includes("embedded")) wanted.add("embedded");
+  if (BASELINE) {
+    wanted.add("baseOn");
+    if (PARTS.includes("telemetry")) wanted.add("baseOff");
+  }
   if (PARTS.includes("seed")) wanted.add("seed");
   if (PARTS.includes("signals"))
     for (const k of ["noTraces", "noOtlpLogs", "noAccessLog"] as const) wanted.add(k);
@@ -132,9 +140,11 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
     runtime: "node" | "bun",
     db: TestDatabase,
     env: Record<string, string>,
+    root?: string,
   ) => {
     const service = await startService({
       runtime,
+      root,
       database: db,
       env,
       inspect: true,
@@ -174,6 +184,9 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   ];
   for (const [key, change] of without)
     if (wanted.has(key)) await addService(key, "node", database, { ...on, ...change });
+  if (wanted.has("baseOn")) await addService("baseOn", "node", database, on, BASELINE);
+  if (wanted.has("baseOff"))
+    await addService("baseOff", "node", database, telemetryEnv("off", sink.url), BASELINE);
   const school = await seed(onTarget.url, "bench");
   const headers = { "x-tenant-id": school.slug, authorization: `Bearer ${school.student.token}` };
   for (const t of targets) t.headers = headers;
@@ -314,6 +327,7 @@ async function main(): Promise<void> {
       ...(NODE_ARGS.length > 0 ? { nodeArgs: NODE_ARGS } : {}),
     },
     load: { start: load1(), end: 0 },
+    ...(BASELINE ? { baseline: process.env.BENCH_BASELINE_LABEL ?? BASELINE } : {}),
     http: {},
     fanout: [],
   };
@@ -325,14 +339,18 @@ async function main(): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`stopping: ${String(e)}`));
   }
   if (PARTS.includes("fanout")) {
-    results.fanout = await measureFanout({
-      followers: Number(process.env.BENCH_FOLLOWERS ?? 1000),
-      hosts: Number(process.env.BENCH_HOSTS ?? 20),
-      workers: [1, 2],
-      nodeArgs: NODE_ARGS,
-      cpuProfileDir: PROFILE_DIR ? join(PROFILE_DIR, "fanout") : undefined,
-      log,
-    });
+    const fanout = (root: string | undefined, profile: string) =>
+      measureFanout({
+        root,
+        followers: Number(process.env.BENCH_FOLLOWERS ?? 1000),
+        hosts: Number(process.env.BENCH_HOSTS ?? 20),
+        workers: [1, 2],
+        nodeArgs: NODE_ARGS,
+        cpuProfileDir: PROFILE_DIR ? join(PROFILE_DIR, profile) : undefined,
+        log,
+      });
+    if (BASELINE) results.fanoutBaseline = await fanout(BASELINE, "fanout-baseline");
+    results.fanout = await fanout(undefined, "fanout");
   }
   results.load.end = load1();
   await publish(results);

@@ -24,6 +24,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   REDIS_URL: url(["redis:", "rediss:"]).optional(),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
+  // Redis command spans are recorded for failed commands and for those at least this slow.
+  REDIS_SLOW_COMMAND_MS: int(0, 60_000).default(100),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
   APP_VERSION: z.string().min(1).default("0.1.0"),
   NODE_ENV: z.string().default("development"),
@@ -84,7 +86,7 @@ export interface Config {
   port: number;
   host: string;
   database: { url: string | undefined; poolMax: number; dataDir: string; queryTimeoutMs: number };
-  redis: { url: string | undefined; commandTimeoutMs: number };
+  redis: { url: string | undefined; commandTimeoutMs: number; slowCommandMs: number };
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   service: { name: string; version: string; environment: string };
   adminToken: string | undefined;
@@ -164,7 +166,11 @@ export function loadConfig(env: Env): Config {
       dataDir: e.DATA_DIR,
       queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     },
-    redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    redis: {
+      url: e.REDIS_URL,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      slowCommandMs: e.REDIS_SLOW_COMMAND_MS,
+    },
     logLevel: e.LOG_LEVEL,
     service: {
       name: present.OTEL_SERVICE_NAME ?? "fediflow-api",

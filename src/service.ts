@@ -40,7 +40,7 @@ export async function createService(config: Config) {
     if (applied.length > 0) logger.info("Applied migrations {applied}", { applied });
     metrics.observePool(db.poolName, db.usage);
     cache = config.redis.url
-      ? createRedisCache(config.redis.url, config.redis.commandTimeoutMs, appLogger("redis"))
+      ? createRedisCache(config.redis.url, config.redis, appLogger("redis"))
       : createMemoryCache();
   } catch (error) {
     await db.close();

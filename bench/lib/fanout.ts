@@ -114,6 +114,8 @@ export interface FanoutOptions {
   workers: number[];
   /** One shared inbox per host instead of one inbox per follower (for comparison only). */
   shared?: boolean;
+  /** The FediFlow tree the web and worker processes run (BENCH_BASELINE); this checkout unless given. */
+  root?: string;
   /** Extra environment for every FediFlow process (FEDERATION_QUEUE_*). */
   env?: Record<string, string>;
   /** Flags for every FediFlow process (Node). */
@@ -155,6 +157,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   };
   const web = await startService({
     runtime: "node",
+    root: options.root,
     nodeArgs: options.nodeArgs,
     database,
     env: { ...common, PORT: String(port), NODE_TYPE: "web" },
@@ -162,6 +165,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
   const startWorker = (profile: boolean) =>
     startService({
       runtime: "node",
+      root: options.root,
       nodeArgs: options.nodeArgs,
       database,
       env: { ...common, NODE_TYPE: "worker" },

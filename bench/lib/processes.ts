@@ -100,6 +100,8 @@ export function telemetryEnv(telemetry: "on" | "off", sinkUrl: string): Record<s
 
 export interface ServiceOptions {
   runtime: Runtime;
+  /** The FediFlow tree to run (its own src/ and node_modules/): this checkout unless given (BENCH_BASELINE). */
+  root?: string;
   database: TestDatabase;
   /** Added last: overrides the defaults below (REDIS_URL "" means the in-process cache). */
   env: Record<string, string>;
@@ -134,7 +136,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   if (options.runtime === "node") args.unshift(...(options.nodeArgs ?? []));
   const child = track(
     spawn(command as string, args, {
-      cwd: root,
+      cwd: options.root ?? root,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,

@@ -17,6 +17,8 @@ const TARGETS = {
   noTraces: "FediFlow, Node, telemetry on but no traces (`OTEL_TRACES_EXPORTER=none`)",
   noOtlpLogs: "FediFlow, Node, telemetry on but no OTLP logs (`OTEL_LOGS_EXPORTER=none`)",
   noAccessLog: "FediFlow, Node, telemetry on but no access log (`LOG_LEVEL=warning`)",
+  baseOff: "baseline tree, Node, telemetry off",
+  baseOn: "baseline tree, Node, telemetry on",
 } as const;
 export type TargetKey = keyof typeof TARGETS;
 
@@ -78,6 +80,10 @@ export interface Results {
   load: { start: number; end: number };
   http: Partial<Record<TargetKey, TargetResult>>;
   fanout: FanoutResult[];
+  /** What BENCH_BASELINE named: another tree measured in the same run (targets baseOn/baseOff). */
+  baseline?: string;
+  /** The baseline tree's fan-out, measured just before this tree's. */
+  fanoutBaseline?: FanoutResult[];
   soak?: { collectorDown: SoakResult; collectorUp: SoakResult };
   /** /metrics render time and size with 50 routes x 20 tenants (bench/lib/scrape.ts). */
   metricsScrape?: { text: { ms: number; bytes: number }; openMetrics: { ms: number; bytes: number } };
@@ -221,6 +227,40 @@ export function figures(results: Results): Figure[] {
       value: ratio(two?.deliveriesPerSecond, one?.deliveriesPerSecond),
       unit: "×",
     },
+    ...baselineFigures(results),
+  ];
+}
+
+/** This tree against the baseline tree of the same run (BENCH_BASELINE). */
+function baselineFigures(results: Results): Figure[] {
+  const { on, off, baseOn, baseOff } = results.http;
+  const fanout = (workers: number) => ({
+    now: results.fanout.find((f) => f.workers === workers),
+    before: results.fanoutBaseline?.find((f) => f.workers === workers),
+  });
+  return [
+    {
+      name: "baseline: telemetry on / off, CPU per request",
+      value: ratio(baseOn?.cpuMicrosPerRequest, baseOff?.cpuMicrosPerRequest),
+      unit: "×",
+    },
+    {
+      name: "this tree / baseline, CPU per request, telemetry on",
+      value: ratio(on?.cpuMicrosPerRequest, baseOn?.cpuMicrosPerRequest),
+      unit: "×",
+    },
+    {
+      name: "this tree / baseline, CPU per request, telemetry off",
+      value: ratio(off?.cpuMicrosPerRequest, baseOff?.cpuMicrosPerRequest),
+      unit: "×",
+    },
+    ...[1, 2].map(
+      (workers): Figure => ({
+        name: `this tree / baseline, fan-out deliveries/s, ${workers} worker${workers === 1 ? "" : "s"}`,
+        value: ratio(fanout(workers).now?.deliveriesPerSecond, fanout(workers).before?.deliveriesPerSecond),
+        unit: "×",
+      }),
+    ),
   ];
 }
 
@@ -269,14 +309,18 @@ export function renderTable(results: Results): string {
       `| ${label} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMicrosPerRequest} | ${r.rssUnderLoadMb} | ${rest} | ${cell(r.afterLoadMb)} | ${r.errors} | ${r.load} |`,
     );
   }
-  if (results.fanout.length > 0) {
+  if (results.fanout.length > 0 || results.fanoutBaseline?.length) {
     lines.push(
       "",
       "| fan-out: 1 activity, distinct inboxes | deliveries/s | first ms | p50 ms | p95 ms | max ms | lost | duplicated | worker CPU ms/delivery | peak RSS MB | load avg |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
-    for (const f of results.fanout) {
-      const label = `${f.followers} followers on ${f.hosts} hosts, ${f.workers} worker process${f.workers === 1 ? "" : "es"}`;
+    const rows = [
+      ...(results.fanoutBaseline ?? []).map((f) => ({ f, tree: "baseline tree, " })),
+      ...results.fanout.map((f) => ({ f, tree: "" })),
+    ];
+    for (const { f, tree } of rows) {
+      const label = `${tree}${f.followers} followers on ${f.hosts} hosts, ${f.workers} worker process${f.workers === 1 ? "" : "es"}`;
       lines.push(
         `| ${label} | ${f.deliveriesPerSecond} | ${f.latencyMs.first} | ${f.latencyMs.p50} | ${f.latencyMs.p95} | ${f.latencyMs.max} | ${f.lost} | ${f.duplicated} | ${f.workerCpuMsPerDelivery} | ${f.peakRssMb} | ${f.load} |`,
       );
@@ -320,6 +364,7 @@ export function renderTable(results: Results): string {
       (settings.nodeArgs ? `; FediFlow on Node started with \`${settings.nodeArgs.join(" ")}\`` : ""),
     `machine: ${results.machine}`,
   );
+  if (results.baseline) lines.push(`baseline tree (BENCH_BASELINE): ${results.baseline}`);
   // Each run of table rows is aligned as one table.
   const out: string[] = [];
   for (let i = 0; i < lines.length; ) {

@@ -2,6 +2,7 @@ import { trace } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
 import type { RequestVariables } from "../platform/http/context.ts";
 import { ApiError, notFound } from "../platform/http/errors.ts";
+import { addRequestLogFields } from "../platform/telemetry/logger.ts";
 import type { Tenant } from "./store.ts";
 
 export type { Tenant };
@@ -32,7 +33,7 @@ export function requireTenant(tenants: {
     }
     if (!tenant) throw notFound("Tenant");
     c.set("tenant", tenant);
-    c.set("logger", c.var.logger.with({ tenantId: tenant.id }));
+    addRequestLogFields({ tenantId: tenant.id });
     trace.getActiveSpan()?.setAttribute("tenant.id", tenant.id);
     await next();
   };

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bearerToken } from "../platform/http/bearer.ts";
 import { forbidden, unauthorized } from "../platform/http/errors.ts";
 import { ATTR_USER_ID } from "../platform/telemetry/attributes.ts";
+import { addRequestLogFields } from "../platform/telemetry/logger.ts";
 import type { Tenant, TenantEnv } from "../tenants/middleware.ts";
 import { type Session, type Sessions, tokenDigest } from "./sessions.ts";
 import type { Role } from "./store.ts";
@@ -44,7 +45,7 @@ export function authenticate(sessions: Sessions): MiddlewareHandler<ScopedEnv> {
       const session = digest ? await sessions.find(digest) : undefined;
       if (!session || session.tenantId !== c.var.tenant.id) throw unauthorized("Invalid or expired token");
       c.set("session", session);
-      c.set("logger", c.var.logger.with({ userId: session.userId }));
+      addRequestLogFields({ userId: session.userId });
       trace.getActiveSpan()?.setAttribute(ATTR_USER_ID, session.userId);
     }
     await next();

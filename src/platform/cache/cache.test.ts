@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import { createClient } from "@redis/client";
 import { appLogger } from "../telemetry/logger.ts";
 import type { Cache } from "./cache.ts";
 import { CacheUnavailableError } from "./cache.ts";
@@ -23,7 +24,11 @@ function implementations(): [string, Cache, (seconds: number) => Promise<void>][
     ],
   ];
   if (process.env.TEST_REDIS_URL) {
-    const redis = createRedisCache(process.env.TEST_REDIS_URL, 1000, appLogger("test"));
+    const redis = createRedisCache(
+      process.env.TEST_REDIS_URL,
+      { commandTimeoutMs: 1000, slowCommandMs: 100 },
+      appLogger("test"),
+    );
     caches.push(redis);
     list.push(["redis", redis, (s) => new Promise((r) => setTimeout(r, s * 1000 + 100))]);
   }
@@ -50,6 +55,16 @@ for (const [name, cache, advance] of implementations()) {
     assert.ok(third.resetSeconds >= 1 && third.resetSeconds <= 60);
   });
 
+  test(`${name}: a window ends after its seconds and the next hit opens a new one`, async () => {
+    const k = key(`rl-window-${Math.random()}`);
+    await cache.hit(k, 1);
+    assert.equal((await cache.hit(k, 1)).count, 2);
+    await advance(1);
+    const next = await cache.hit(k, 1);
+    assert.equal(next.count, 1, "a new window counts from one");
+    assert.equal(next.resetSeconds, 1);
+  });
+
   test(`${name}: del removes a value`, async () => {
     await cache.set(key("d"), "x", 60);
     await cache.del(key("d"));
@@ -57,8 +72,34 @@ for (const [name, cache, advance] of implementations()) {
   });
 }
 
+// Like the Redis cases above, run where Redis is (npm test's set-up provides it).
+const redisUrl = process.env.TEST_REDIS_URL;
+if (redisUrl)
+  test("redis: a counter left without an expiry (a lost EXPIRE) gets the window's", async () => {
+    const url = redisUrl;
+    const raw = createClient({ url });
+    await raw.connect();
+    const cache = createRedisCache(url, { commandTimeoutMs: 1000, slowCommandMs: 100 }, appLogger("test"));
+    caches.push(cache);
+    try {
+      await waitReady(cache);
+      const k = `test:redis:${process.pid}:rl-no-expiry-${Math.random()}`;
+      await raw.set(k, "41");
+      assert.deepEqual(await cache.hit(k, 30), { count: 42, resetSeconds: 30 });
+      const ttl = await raw.ttl(k);
+      assert.ok(ttl > 0 && ttl <= 30, `TTL ${ttl}`);
+      await raw.del(k);
+    } finally {
+      await raw.close();
+    }
+  });
+
 test("redis: an unreachable server fails fast with CacheUnavailableError", async () => {
-  const cache = createRedisCache("redis://127.0.0.1:1", 200, appLogger("test"));
+  const cache = createRedisCache(
+    "redis://127.0.0.1:1",
+    { commandTimeoutMs: 200, slowCommandMs: 100 },
+    appLogger("test"),
+  );
   caches.push(cache);
   await assert.rejects(cache.get("x"), CacheUnavailableError);
   await assert.rejects(cache.ping(), CacheUnavailableError);

@@ -44,28 +44,48 @@ function renderMessage(parts: readonly unknown[]): string {
   return text;
 }
 
-/** What every log line written while serving one request carries, whoever writes it. */
+/**
+ * What every log line written while serving one request carries, whoever writes it: the request's id and
+ * user agent from the start, its tenant and user once they are known (addRequestLogFields).
+ */
 export interface RequestLogContext {
   requestId: string;
   userAgent?: string;
+  tenantId?: string;
+  userId?: string;
 }
 
 const requestScope = new AsyncLocalStorage<RequestLogContext>();
 
 /**
- * Runs `work` so that every log line written during it carries this request's `requestId`: the
- * service's own lines and those of libraries that log through LogTape. Fedify wraps each request it
- * handles in its own LogTape context with its own request id (`X-Request-Id`, else the traceparent's
- * trace id, else a random `req_…`); the service's id replaces it, so one request has one id in every line.
+ * Runs `work` so that every log line written during it carries this request's `requestId` (and the
+ * other fields of `request`): the service's own lines and those of libraries that log through LogTape.
+ * Fedify wraps each request it handles in its own LogTape context with its own request id
+ * (`X-Request-Id`, else the traceparent's trace id, else a random `req_…`); the service's id replaces
+ * it, so one request has one id in every line. `request` is this request's own object: fields added
+ * later with addRequestLogFields() appear in every line written from then on.
  */
 export function withRequestLogContext<T>(request: RequestLogContext, work: () => T): T {
   return requestScope.run(request, work);
 }
 
 /**
- * The record with the request's id and the active span's ids, taken while it is still in the caller's
- * context. An invalid span context (the all-zero ids of a no-op tracer: tracing off, W3C Trace Context
- * §3.2.2.3) correlates nothing and is left out.
+ * Adds the tenant or user to the log context of the request being served (a no-op outside one). One
+ * field set per request instead of a child logger per request: each `logger.with()` cost a LoggerCtx
+ * and a property merge per line.
+ */
+export function addRequestLogFields(fields: Pick<RequestLogContext, "tenantId" | "userId">): void {
+  const request = requestScope.getStore();
+  if (request) Object.assign(request, fields);
+}
+
+/** A record's own property wins over the request's (a line about another tenant names that tenant). */
+const REQUEST_FIELDS = ["userAgent", "tenantId", "userId"] as const;
+
+/**
+ * The record with the request's fields and the active span's ids, taken while it is still in the
+ * caller's context. An invalid span context (the all-zero ids of a no-op tracer: tracing off, W3C Trace
+ * Context §3.2.2.3) correlates nothing and is left out.
  */
 function correlated(record: LogRecord): LogRecord {
   const request = requestScope.getStore();
@@ -84,8 +104,8 @@ function correlated(record: LogRecord): LogRecord {
   }
   if (request) {
     properties.requestId = request.requestId;
-    if (request.userAgent !== undefined && properties.userAgent === undefined) {
-      properties.userAgent = request.userAgent;
+    for (const field of REQUEST_FIELDS) {
+      if (request[field] !== undefined && properties[field] === undefined) properties[field] = request[field];
     }
   }
   if (valid) {
@@ -128,15 +148,25 @@ function otlpRecord(record: LogRecord, message: string) {
   };
 }
 
-/** The spec's JSON line: fixed leading fields, then whatever the record carries. */
+/**
+ * The spec's JSON line: its fields in the spec's order (those a record lacks are left out: JSON drops
+ * undefined), then whatever else the record carries.
+ */
 function jsonLine(service: Config["service"], record: LogRecord, message: string): string {
+  const { properties } = record;
   return `${JSON.stringify({
     timestamp: new Date(record.timestamp).toISOString(),
     level: record.level === "warning" ? "warn" : record.level,
     message,
     service: service.name,
     version: service.version,
-    ...record.properties,
+    tenantId: properties.tenantId,
+    userId: properties.userId,
+    traceId: properties.traceId,
+    spanId: properties.spanId,
+    requestId: properties.requestId,
+    userAgent: properties.userAgent,
+    ...properties,
   })}\n`;
 }
 

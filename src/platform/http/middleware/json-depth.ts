@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../errors.ts";
+import { mayHaveBody } from "./body-limit.ts";
 
 /**
  * A limit on how deeply a JSON body nests objects and arrays, checked on the raw bytes before anything
@@ -45,7 +46,7 @@ export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
  */
 export function limitJsonDepth(maxDepth: number): MiddlewareHandler {
   return async (c, next) => {
-    if (!c.req.raw.body) return next();
+    if (!mayHaveBody(c) || !c.req.raw.body) return next();
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (nestsDeeperThan(bytes, maxDepth)) {
       throw new ApiError(

@@ -42,8 +42,10 @@ function routeTemplate(c: Parameters<MiddlewareHandler>[0]): string {
 /**
  * One middleware per request for the three signals, sharing one clock and one route lookup: the
  * server span `METHOD /route/template` (continuing an incoming traceparent), the HTTP metrics with a
- * trace-id exemplar, and the access log line from the request's child logger. Runs after hono's
- * request-id middleware, whose id it records on the span and every log line.
+ * trace-id exemplar, and the access log line. Runs after hono's request-id middleware, whose id it
+ * records on the span and, through the request's log context, on every log line; the tenant and user
+ * are added to that context when known (addRequestLogFields). The access line is written from within
+ * the span's context, which the rest of the request runs in: one context per request, no child logger.
  */
 export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<PlatformEnv> {
   return async (c, next) => {
@@ -65,41 +67,40 @@ export function telemetry(metrics: Metrics, logger: Logger): MiddlewareHandler<P
       },
       parent,
     );
-    c.set("logger", logger.with({ requestId, userAgent }));
-    try {
-      // Every line written while serving the request, a library's (Fedify's) included, carries its id.
-      await withRequestLogContext({ requestId, userAgent }, () =>
-        context.with(trace.setSpan(parent, span), next),
-      );
-    } finally {
-      const status = c.res.status;
-      const route = routeTemplate(c);
-      const seconds = (performance.now() - started) / 1000;
-      span.updateName(`${method} ${route}`);
-      span.setAttribute(ATTR_HTTP_ROUTE, route);
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
+    c.set("logger", logger);
+    const observe = async () => {
+      try {
+        await next();
+      } finally {
+        const status = c.res.status;
+        const route = routeTemplate(c);
+        const seconds = (performance.now() - started) / 1000;
+        span.updateName(`${method} ${route}`);
+        span.setAttributes({ [ATTR_HTTP_ROUTE]: route, [ATTR_HTTP_RESPONSE_STATUS_CODE]: status });
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
 
-      const labels = { method, route, status_code: String(status) };
-      metrics.httpRequests.inc(labels);
-      const spanContext = span.spanContext();
-      const sampled = (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
-      metrics.httpRequestDuration.observe({
-        labels,
-        value: seconds,
-        exemplarLabels: sampled ? { trace_id: spanContext.traceId } : NO_EXEMPLAR,
-      });
-      // Written inside the span's context so the line carries its trace and span ids.
-      context.with(trace.setSpan(parent, span), () =>
-        c.var.logger.info("{method} {route} {status} {durationMs}ms", {
+        const labels = { method, route, status_code: String(status) };
+        metrics.httpRequests.inc(labels);
+        const spanContext = span.spanContext();
+        const sampled = (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+        metrics.httpRequestDuration.observe({
+          labels,
+          value: seconds,
+          exemplarLabels: sampled ? { trace_id: spanContext.traceId } : NO_EXEMPLAR,
+        });
+        logger.info("{method} {route} {status} {durationMs}ms", {
           method,
           route,
           path: c.req.path,
           status,
           durationMs: Math.round(seconds * 1e6) / 1000,
-        }),
-      );
-    }
+        });
+      }
+    };
+    // Every line written while serving the request, a library's (Fedify's) included, carries its id.
+    await withRequestLogContext({ requestId, userAgent }, () =>
+      context.with(trace.setSpan(parent, span), observe),
+    );
   };
 }
