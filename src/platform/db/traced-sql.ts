@@ -209,40 +209,36 @@ export function traceSql(sql: Sql, target: DatabaseTarget, usage: PoolUsage, tim
     callback: (tx: Sql) => unknown,
   ): Promise<unknown> {
     if (timeoutMs === undefined) return begin(...args, (tx: Sql) => callback(wrap(tx, "transaction")));
-    let started = false;
+    const bound = timeoutMs;
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    const giveUp = () => reject(new DatabaseTimeoutError(bound));
     let abandoned = false;
-    let endTimer: ReturnType<typeof setTimeout> | undefined;
-    let giveUp: (error: Error) => void = () => {};
-    const boundEnd = () => {
-      endTimer = setTimeout(() => giveUp(new DatabaseTimeoutError(timeoutMs)), timeoutMs);
-    };
-    const transaction = begin(...args, (tx: Sql) => {
-      if (abandoned) throw new DatabaseTimeoutError(timeoutMs);
-      started = true;
+    // One bound at a time: first the wait for a connection, then (once the callback has settled) the
+    // COMMIT or ROLLBACK; in between, every statement has its own.
+    let timer = setTimeout(() => {
+      abandoned = true;
+      giveUp();
+    }, bound);
+    begin(...args, (tx: Sql) => {
+      if (abandoned) throw new DatabaseTimeoutError(bound);
+      clearTimeout(timer);
       const work = Promise.resolve(callback(wrap(tx, "transaction")));
+      const boundEnd = () => {
+        timer = setTimeout(giveUp, bound);
+      };
       work.then(boundEnd, boundEnd);
       return work;
-    });
-    return new Promise((resolve, reject) => {
-      giveUp = reject;
-      const timer = setTimeout(() => {
-        if (started) return;
-        abandoned = true;
-        reject(new DatabaseTimeoutError(timeoutMs));
-      }, timeoutMs);
-      transaction.then(
-        (value) => {
-          clearTimeout(timer);
-          clearTimeout(endTimer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          clearTimeout(endTimer);
-          reject(error);
-        },
-      );
-    });
+    }).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+    return promise;
   }
 
   function wrap(client: Sql, scope: Scope): Sql {
