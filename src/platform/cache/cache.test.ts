@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createClient } from "@redis/client";
+import { pollUntil } from "../../../test/support/processes.ts";
 import { appLogger } from "../telemetry/logger.ts";
 import type { Cache } from "./cache.ts";
 import { CacheUnavailableError } from "./cache.ts";
@@ -76,10 +77,13 @@ for (const [name, cache, advance] of implementations()) {
 const redisUrl = process.env.TEST_REDIS_URL;
 if (redisUrl)
   test("redis: a counter left without an expiry (a lost EXPIRE) gets the window's", async () => {
-    const url = redisUrl;
-    const raw = createClient({ url });
+    const raw = createClient({ url: redisUrl });
     await raw.connect();
-    const cache = createRedisCache(url, { commandTimeoutMs: 1000, slowCommandMs: 100 }, appLogger("test"));
+    const cache = createRedisCache(
+      redisUrl,
+      { commandTimeoutMs: 1000, slowCommandMs: 100 },
+      appLogger("test"),
+    );
     caches.push(cache);
     try {
       await waitReady(cache);
@@ -105,13 +109,6 @@ test("redis: an unreachable server fails fast with CacheUnavailableError", async
   await assert.rejects(cache.ping(), CacheUnavailableError);
 });
 
-async function waitReady(cache: Cache): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    try {
-      await cache.ping();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** Redis connects in the background (redis-cache.ts): wait until it answers. */
+const waitReady = (cache: Cache) =>
+  pollUntil(() => cache.ping().then(() => true), { timeoutMs: 5000, intervalMs: 100, description: "Redis" });

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { pollUntil } from "../../../test/support/processes.ts";
 import { appLogger } from "../telemetry/logger.ts";
 import type { Cache } from "./cache.ts";
 import { createRedisCache } from "./redis-cache.ts";
@@ -30,15 +31,12 @@ after(async () => {
 async function ready(slowCommandMs: number): Promise<Cache> {
   const cache = createRedisCache(url as string, { commandTimeoutMs: 1000, slowCommandMs }, appLogger("test"));
   caches.push(cache);
-  for (let i = 0; i < 50; i++) {
-    try {
-      await cache.ping();
-      return cache;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error("Redis did not become ready");
+  await pollUntil(() => cache.ping().then(() => true), {
+    timeoutMs: 5000,
+    intervalMs: 100,
+    description: "Redis",
+  });
+  return cache;
 }
 
 /** Runs `work` under a parent span; returns the spans it produced besides the parent. */
