@@ -12,7 +12,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-tools.sh || exit 1
+# Real PostgreSQL and Redis, installed and started idempotently (scripts/test-services.sh runs
+# install-tools.sh first), unless the caller exported its own: no suite runs without them.
+if [ -n "${TEST_DATABASE_URL:-}" ] && [ -n "${TEST_REDIS_URL:-}" ]; then
+  bash scripts/install-tools.sh || exit 1
+else
+  services="$(bash scripts/test-services.sh)" || exit 1
+  eval "$services"
+fi
 
 summary=()
 failed=0
