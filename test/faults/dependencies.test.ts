@@ -16,9 +16,14 @@ import { ownServers } from "./support/servers.ts";
 const DATABASE_QUERY_TIMEOUT_MS = 2000;
 const REDIS_COMMAND_TIMEOUT_MS = 500;
 const SLACK_MS = 2000;
+// /health reports a dependency that has not answered within HEALTH_CHECK_TIMEOUT_MS; a probe that
+// starts during an outage otherwise waits for the reconnect (5 s by default) and answers 200 after it.
+// Below the 1 s a SIGKILLed PostgreSQL stays down, so that outage must show.
+const HEALTH_CHECK_TIMEOUT_MS = 1000;
 const ENV = {
   DATABASE_QUERY_TIMEOUT_MS: String(DATABASE_QUERY_TIMEOUT_MS),
   REDIS_COMMAND_TIMEOUT_MS: String(REDIS_COMMAND_TIMEOUT_MS),
+  HEALTH_CHECK_TIMEOUT_MS: String(HEALTH_CHECK_TIMEOUT_MS),
 };
 
 const servers = ownServers();
