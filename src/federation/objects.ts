@@ -12,7 +12,7 @@ import type { Following } from "./store.ts";
  */
 
 export const activityUri = (origin: string, id: string) => new URL(`/ap/activities/${id}`, origin);
-export const contentUri = (origin: string, id: string) => new URL(`/ap/content/${id}`, origin);
+const contentUri = (origin: string, id: string) => new URL(`/ap/content/${id}`, origin);
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`).replace(/\n/g, "<br>");

@@ -52,7 +52,8 @@ export function createDeliveryQueue(deps: {
 /**
  * Local activities → the delivery queue. `enqueue` runs inside the transaction that records the
  * activity: it counts the remote recipients and inserts a `publish` task in that same transaction (so
- * an accepted activity is never lost), carrying the W3C trace context of `federation.deliver`.
+ * an accepted activity is never lost), carrying the W3C trace context of `federation.deliver`, ordered
+ * behind the earlier publish tasks of the same object.
  */
 export function createOutbox(queue: PostgresMessageQueue): ActivityOutbox {
   return {
@@ -65,12 +66,13 @@ export function createOutbox(queue: PostgresMessageQueue): ActivityOutbox {
       if (plan.recipients === 0) return plan;
       const traceContext: Record<string, string> = {};
       propagation.inject(context.active(), traceContext);
-      await queue.enqueueInTransaction(tx, {
-        type: PUBLISH_TASK,
-        id: uuidv7(),
-        activityId: activity.id,
-        traceContext,
-      });
+      // Keyed by the object: a post's Create, Update and Delete are published in the order recorded
+      // (their fan-outs and deliveries are then ordered per object by the queue, queue-tasks.ts).
+      await queue.enqueueInTransaction(
+        tx,
+        { type: PUBLISH_TASK, id: uuidv7(), activityId: activity.id, traceContext },
+        { orderingKey: `${PUBLISH_TASK}\n${activity.object_id}` },
+      );
       return plan;
     },
   };

@@ -5,7 +5,7 @@ import type { ContentService } from "../content/service.ts";
 import type { Sql } from "../platform/db/client.ts";
 import type { Logger } from "../platform/telemetry/logger.ts";
 import { inSpan } from "../platform/telemetry/spans.ts";
-import { contentActivity, contentUri, relationActivity } from "./objects.ts";
+import { contentActivity, relationActivity } from "./objects.ts";
 import { audienceOf } from "./outbox.ts";
 import { findFollowing, listFollowers } from "./store.ts";
 
@@ -57,10 +57,9 @@ export function createPublisher(deps: {
         "federation.recipients": recipients.length,
         "federation.instances": new Set(recipients.map((r) => r.id.host)).size,
       });
-      await ctx.sendActivity({ identifier: activity.actor_id }, recipients, ap, {
-        preferSharedInbox: true,
-        orderingKey: contentUri(ctx.canonicalOrigin, activity.object_id).href,
-      });
+      // No Fedify orderingKey: the queue orders each inbox's deliveries per object (queue-tasks.ts
+      // orderingKeyOf), and Fedify enqueues the whole fan-out with one enqueueMany().
+      await ctx.sendActivity({ identifier: activity.actor_id }, recipients, ap, { preferSharedInbox: true });
       return;
     }
     // Follow / Join / Undo / Leave of a remote actor: object_id is the federation_following row.

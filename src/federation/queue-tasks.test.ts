@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { durationMs } from "./durations.ts";
-import { describe, describeError } from "./queue-tasks.ts";
+import { describe, describeError, orderingKeyOf } from "./queue-tasks.ts";
 
 test("outbox tasks are keyed by their inbox's host, inbox tasks by the activity's actor", () => {
   assert.deepEqual(describe({ type: "outbox", inbox: "https://a.example:8443/inbox" }), {
@@ -40,4 +40,30 @@ test("error descriptions carry the name and are bounded to 500 characters", () =
   assert.equal(describeError(new TypeError("boom")), "TypeError: boom");
   assert.equal(describeError("plain"), "plain");
   assert.equal(describeError(new Error("x".repeat(1000))).length, 500);
+});
+
+test("Fedify's fan-outs are ordered per object, its deliveries per object and inbox; a given key wins", () => {
+  const note = "https://school.example/ap/content/1";
+  const create = { type: "Create", object: { id: note, type: "Note" } };
+  const del = { type: "Delete", object: note };
+  const inbox = "https://a.example/users/7/inbox";
+  assert.equal(orderingKeyOf("fanout", { activity: create }, undefined), note);
+  assert.equal(orderingKeyOf("outbox", { activity: create, inbox }, undefined), `${note}\n${inbox}`);
+  assert.equal(
+    orderingKeyOf("outbox", { activity: del, inbox }, undefined),
+    `${note}\n${inbox}`,
+    "a Delete (object by reference) queues behind the Create (object embedded) to the same inbox",
+  );
+  assert.notEqual(
+    orderingKeyOf("outbox", { activity: create, inbox }, undefined),
+    orderingKeyOf("outbox", { activity: create, inbox: "https://a.example/users/8/inbox" }, undefined),
+    "two inboxes of one host do not wait for each other",
+  );
+  assert.equal(orderingKeyOf("outbox", { activity: create, inbox }, { orderingKey: "k" }), "k");
+  assert.equal(orderingKeyOf("fediflow.publish", { activityId: "x" }, { orderingKey: "p" }), "p");
+  // Nothing to order by: no key rather than one key shared by unrelated messages.
+  assert.equal(orderingKeyOf("inbox", { activity: create }, undefined), null);
+  assert.equal(orderingKeyOf("outbox", { activity: { type: "Like" }, inbox }, undefined), null);
+  assert.equal(orderingKeyOf("outbox", { activity: create }, undefined), null);
+  assert.equal(orderingKeyOf("outbox", { activity: { object: [note] }, inbox }, undefined), null);
 });

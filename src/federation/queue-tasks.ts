@@ -60,6 +60,32 @@ export function describe(message: Record<string, unknown>): { kind: string; host
 }
 
 /**
+ * The ordering key of a queued message: the one the caller gave; else, for Fedify's messages about an
+ * object, the object id, per inbox for a delivery. So the fan-outs (`kind` "fanout") of the activities
+ * about one object (its Create, Update and Delete) run in the order they were queued, and so do its
+ * deliveries (`kind` "outbox", key `<object id>\n<inbox>`) to each inbox, while deliveries to different
+ * inboxes never wait for each other.
+ *
+ * Why not Fedify's own `sendActivity({ orderingKey })`: Fedify then keys each delivery per inbox
+ * *origin*, so the 50 inboxes of one host are delivered one at a time, and it enqueues each of a
+ * fan-out's messages with its own `enqueue()` call (one INSERT and one NOTIFY per recipient instead of
+ * one `enqueueMany()` per fan-out).
+ */
+export function orderingKeyOf(
+  kind: string,
+  message: Record<string, unknown>,
+  options: MessageQueueEnqueueOptions | undefined,
+): string | null {
+  if (options?.orderingKey) return options.orderingKey;
+  if (kind !== "outbox" && kind !== "fanout") return null;
+  const object = (message.activity as { object?: unknown } | undefined)?.object;
+  const objectId = typeof object === "string" ? object : (object as { id?: unknown } | undefined)?.id;
+  if (typeof objectId !== "string") return null;
+  if (kind === "fanout") return objectId;
+  return typeof message.inbox === "string" ? `${objectId}\n${message.inbox}` : null;
+}
+
+/**
  * Inserts queue tasks. A task's message may carry a remote activity as received (Fedify queues inbox
  * activities after verifying their signature): its text goes through the platform's one rule for
  * machine feeds (platform/db/text.ts), so U+0000 or an unpaired surrogate cannot make the jsonb insert
@@ -74,12 +100,11 @@ export async function insertTasks(
   const rows = messages.map((m) => {
     const message = replaceUnstorableDeep(m as Record<string, unknown>);
     const { kind, host } = describe(message);
-    // Fedify's messages carry received activities: a machine feed (see platform/db/text.ts).
     return {
       kind,
       host,
-      ordering_key: options?.orderingKey ?? null,
-      message: replaceUnstorableDeep(message),
+      ordering_key: orderingKeyOf(kind, message, options),
+      message,
       delay_ms: delay,
     };
   });

@@ -131,11 +131,17 @@ test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead l
       description: "the queue to drain",
     });
 
-    // The ordering keys the dead worker held: deliveries of one lesson to one host are ordered, so those
-    // behind a dead lease really depend on it. A dead fan-out/publish task blocks its whole lesson.
+    // The ordering keys the dead worker held: deliveries of one lesson to one inbox are ordered, so those
+    // behind a dead lease really depend on it. A dead fan-out (keyed by the lesson's URI) or publish task
+    // (keyed by the lesson's id) blocks its whole lesson.
     const blockedKeys = new Set(dead.map((d) => d.ordering_key).filter((k): k is string => k !== null));
+    const blockedLessonIds = [...blockedKeys].flatMap((k) =>
+      k.startsWith("fediflow.publish\n") ? [k.slice("fediflow.publish\n".length)] : [],
+    );
     const depends = (a: Arrival) =>
-      blockedKeys.has(`${a.object}\nhttp://${a.host}`) || blockedKeys.has(a.object);
+      blockedKeys.has(`${a.object}\nhttp://${a.host}${a.inbox}`) ||
+      blockedKeys.has(a.object) ||
+      blockedLessonIds.some((id) => a.object.endsWith(`/${id}`));
     const firstExpiry = killedAt + Math.min(...dead.map((d) => Number(d.expires_in_ms)));
     const afterRestart = arrivals.filter((a) => a.at >= restartedAt);
     const independentLate = afterRestart.filter((a) => !depends(a) && a.at > firstExpiry);
