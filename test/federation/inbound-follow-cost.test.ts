@@ -10,12 +10,13 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
+import { generateCryptoKeyPair } from "@fedify/fedify";
 import { CryptographicKey, Person } from "@fedify/vocab";
 import postgres from "postgres";
 import { Api, createSchool, expectStatus } from "../support/api.ts";
 import { type PostgresServer, realPostgres } from "../support/postgres-server.ts";
 import { freePort } from "../support/processes.ts";
+import { signedFollow } from "../support/signed-follow.ts";
 import { ADMIN_TOKEN, type SpawnedServer, spawnServer } from "../support/spawn.ts";
 import { FAST_FEDERATION, type InstancesReport, waitFor } from "./support.ts";
 
@@ -112,21 +113,14 @@ test(`${FOLLOWS} inbound Follows: each loads the course twice (request, activity
 
   for (let n = 0; n < FOLLOWS; n++) {
     const actor = `${remote.origin}/users/${n}`;
-    const request = new Request(`${courseActor}/inbox`, {
-      method: "POST",
-      headers: { "content-type": "application/activity+json" },
-      body: JSON.stringify({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        id: `${actor}/follows/1`,
-        type: "Follow",
+    const response = await fetch(
+      await signedFollow({
+        inbox: `${courseActor}/inbox`,
         actor,
         object: courseActor,
+        privateKey: keys.privateKey,
       }),
-    });
-    const signed = await signRequest(request, keys.privateKey, new URL(`${actor}#main-key`), {
-      spec: "draft-cavage-http-signatures-12",
-    });
-    const response = await fetch(signed);
+    );
     assert.equal(response.status, 202, await response.text());
   }
   const host = new URL(remote.origin).host;
@@ -164,19 +158,12 @@ test(`${FOLLOWS} inbound Follows: each loads the course twice (request, activity
 test("a signed Follow to the inbox of no actor is 404 and makes no key pair for its id", async () => {
   const nobody = "01a23073-0000-7000-8000-000000000000";
   const actor = `${remote.origin}/users/0`;
-  const request = new Request(`${server.url}/ap/actors/${nobody}/inbox`, {
-    method: "POST",
-    headers: { "content-type": "application/activity+json" },
-    body: JSON.stringify({
-      "@context": "https://www.w3.org/ns/activitystreams",
-      id: `${actor}/follows/nobody`,
-      type: "Follow",
-      actor,
-      object: `${server.url}/ap/actors/${nobody}`,
-    }),
-  });
-  const signed = await signRequest(request, keys.privateKey, new URL(`${actor}#main-key`), {
-    spec: "draft-cavage-http-signatures-12",
+  const signed = await signedFollow({
+    inbox: `${server.url}/ap/actors/${nobody}/inbox`,
+    actor,
+    object: `${server.url}/ap/actors/${nobody}`,
+    privateKey: keys.privateKey,
+    id: `${actor}/follows/nobody`,
   });
   assert.equal((await fetch(signed)).status, 404);
   const url = new URL(cluster.url);
