@@ -211,7 +211,6 @@ export function createInstanceHealth(sql: Sql, options: CircuitOptions) {
 
     /** For the /health federation check: instances with a closed circuit count as healthy. */
     async summary(): Promise<{ healthy: number; total: number }> {
-      await flush();
       const [row] = await sql<{ healthy: number; total: number }[]>`
         select count(*) filter (where circuit = 'closed')::int as healthy, count(*)::int as total
         from federation_instances`;
