@@ -14,11 +14,12 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
+import { generateCryptoKeyPair } from "@fedify/fedify";
 import { CryptographicKey, Endpoints, Person } from "@fedify/vocab";
 import { createSchool, expectStatus } from "../../test/support/api.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { freePort, pollUntil } from "../../test/support/processes.ts";
+import { signedFollow } from "../../test/support/signed-follow.ts";
 import { cpuMicros, load1, rssMb } from "./measure.ts";
 import { type Service, startService } from "./processes.ts";
 import type { FanoutResult } from "./report.ts";
@@ -193,21 +194,14 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
       )
       .slice(0, count);
     await inParallel(followers, 16, async ({ remote, actor }) => {
-      const request = new Request(`${courseActor}/inbox`, {
-        method: "POST",
-        headers: { "content-type": "application/activity+json" },
-        body: JSON.stringify({
-          "@context": "https://www.w3.org/ns/activitystreams",
-          id: `${actor}/follows/1`,
-          type: "Follow",
+      const response = await fetch(
+        await signedFollow({
+          inbox: `${courseActor}/inbox`,
           actor,
           object: courseActor,
+          privateKey: remote.keys.privateKey,
         }),
-      });
-      const signed = await signRequest(request, remote.keys.privateKey, new URL(`${actor}#main-key`), {
-        spec: "draft-cavage-http-signatures-12",
-      });
-      const response = await fetch(signed);
+      );
       if (response.status !== 202)
         throw new Error(`Follow of ${actor}: ${response.status} ${await response.text()}`);
     });

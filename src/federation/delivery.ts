@@ -185,7 +185,7 @@ export function createDeliveryPolicy(options: {
       const type = shortType((task.message as { activityType?: unknown }).activityType);
       if (error === undefined) {
         metrics.federationActivities.inc({ type, instance, status: "delivered" });
-        circuit(host, await instances.recordSuccess(host));
+        circuit(host, await instances.recordSuccess(host, { probe: task.probe }));
         return undefined;
       }
       const failure = classifyFailure(error);

@@ -35,22 +35,49 @@ const columns = `host, first_seen_at, last_success_at, last_failure_at, consecut
  * holds its deliveries (they stay queued, spending no attempts) and lets one probe through once
  * `next_attempt_at` has passed; a success closes the circuit and releases the held deliveries.
  * Every transition is made by one atomic upsert, so concurrent workers agree on the state.
+ *
+ * Successes cost no round trip in the steady state: they are counted in memory and written for every
+ * host at once, one multi-row upsert per second (`flush`). Only a success that can change the circuit
+ * is written at once: the probe of an open circuit, or the first success after this process recorded a
+ * host fault (the circuit it may have opened closes, the failure count restarts).
  */
 export function createInstanceHealth(sql: Sql, options: CircuitOptions) {
-  // Hosts this process last saw succeed (circuit closed, no failures): further successes within a
-  // second only add to counters, written in one statement per second instead of one per delivery.
-  const clean = new Map<string, number>();
+  /** Successes per host not written yet. */
   const pending = new Map<string, number>();
+  /** Hosts whose last outcome seen here was a host fault (recordFailure). */
+  const faulted = new Set<string>();
   let flushScheduled = false;
+
+  /**
+   * Writes the successes counted since the last flush: one upsert for all hosts, in host order (so two
+   * workers flushing the same hosts lock their rows in the same order). A host seen for the first time
+   * gets its row here. The failure count restarts only where the circuit is closed and no host fault
+   * was recorded here after those successes; an open circuit stays open (only its probe closes it).
+   * On error the counts go back to be written with the next flush.
+   */
   async function flush(): Promise<void> {
     if (pending.size === 0) return;
-    const hosts = [...pending.keys()];
-    const counts = [...pending.values()];
+    const batch = [...pending];
     pending.clear();
-    await sql`
-      update federation_instances i set delivered_total = i.delivered_total + p.n, last_success_at = now()
-      from unnest(${hosts}::text[], ${counts}::int[]) as p(host, n)
-      where i.host = p.host`;
+    const hosts = batch.map(([host]) => host);
+    const counts = batch.map(([, n]) => n);
+    const faultedSince = hosts.filter((host) => faulted.has(host));
+    try {
+      await sql`
+        insert into federation_instances as i (host, last_success_at, delivered_total)
+        select p.host, now(), p.n from unnest(${hosts}::text[], ${counts}::int[]) as p(host, n)
+        order by p.host
+        on conflict (host) do update set
+          last_success_at = now(),
+          delivered_total = i.delivered_total + excluded.delivered_total,
+          consecutive_failures = case
+            when i.circuit = 'closed' and not (i.host = any(${faultedSince}::text[])) then 0
+            else i.consecutive_failures end`;
+    } catch (error) {
+      for (const [host, n] of batch) pending.set(host, (pending.get(host) ?? 0) + n);
+      scheduleFlush();
+      throw error;
+    }
   }
   function scheduleFlush(): void {
     if (flushScheduled) return;
@@ -68,27 +95,38 @@ export function createInstanceHealth(sql: Sql, options: CircuitOptions) {
     row?.changed ? to : undefined;
 
   return {
-    /** A delivery reached the host and was accepted (2xx). Closes an open circuit. */
-    async recordSuccess(host: string): Promise<CircuitChange> {
-      if ((clean.get(host) ?? 0) > Date.now()) {
+    /**
+     * A delivery reached the host and was accepted (2xx). `probe`: it was the half-open probe of an
+     * open circuit (QueueTask.probe). Closes an open circuit; answers `"closed"` to the one caller whose
+     * success did so, `undefined` otherwise (always for successes only counted, see `flush`).
+     */
+    async recordSuccess(host: string, { probe = false }: { probe?: boolean } = {}): Promise<CircuitChange> {
+      if (!probe && !faulted.has(host)) {
         pending.set(host, (pending.get(host) ?? 0) + 1);
         scheduleFlush();
         return undefined;
       }
+      // Successes finishing meanwhile are only counted: this statement already settles the host.
+      faulted.delete(host);
       const token = randomUUID();
-      const [row] = await sql<{ changed: boolean }[]>`
-        insert into federation_instances as i (host, last_success_at, delivered_total)
-        values (${host}, now(), 1)
-        on conflict (host) do update set
-          last_success_at = now(),
-          consecutive_failures = 0,
-          delivered_total = i.delivered_total + 1,
-          changed_at = case when i.circuit = 'open' then now() else i.changed_at end,
-          change_token = case when i.circuit = 'open' then ${token} else i.change_token end,
-          circuit = 'closed',
-          next_attempt_at = null
-        returning change_token = ${token} as changed`;
-      clean.set(host, Date.now() + 1000);
+      let row: { changed: boolean } | undefined;
+      try {
+        [row] = await sql<{ changed: boolean }[]>`
+          insert into federation_instances as i (host, last_success_at, delivered_total)
+          values (${host}, now(), 1)
+          on conflict (host) do update set
+            last_success_at = now(),
+            consecutive_failures = 0,
+            delivered_total = i.delivered_total + 1,
+            changed_at = case when i.circuit = 'open' then now() else i.changed_at end,
+            change_token = case when i.circuit = 'open' then ${token} else i.change_token end,
+            circuit = 'closed',
+            next_attempt_at = null
+          returning change_token = ${token} as changed`;
+      } catch (error) {
+        faulted.add(host);
+        throw error;
+      }
       if (changed(row, "closed")) {
         // Deliveries held or backed off while the host was down go out now.
         await sql`update federation_queue set available_at = now()
@@ -99,7 +137,7 @@ export function createInstanceHealth(sql: Sql, options: CircuitOptions) {
 
     /** The host answered, but refused the delivery (4xx): it is reachable, so the circuit closes. */
     async recordRejection(host: string, error: string): Promise<CircuitChange> {
-      clean.delete(host);
+      faulted.delete(host);
       const token = randomUUID();
       const [row] = await sql<{ changed: boolean }[]>`
         insert into federation_instances as i (host, last_failure_at, last_error, failed_total)
@@ -120,7 +158,7 @@ export function createInstanceHealth(sql: Sql, options: CircuitOptions) {
     /** The host could not be reached or failed (network error, timeout, 5xx, 429). May open the circuit. */
     async recordFailure(host: string, error: string): Promise<CircuitChange> {
       const threshold = options.threshold;
-      clean.delete(host);
+      faulted.add(host);
       const token = randomUUID();
       const [row] = await sql<{ changed: boolean }[]>`
         insert into federation_instances as i

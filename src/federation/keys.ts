@@ -21,11 +21,13 @@ interface KeyRow {
 export function createKeyStore(sql: Sql) {
   const cache = new Map<string, Promise<KeyPair[]>>();
 
-  async function load(actorId: string): Promise<KeyPair[]> {
+  async function load(actorId: string, exists: () => Promise<boolean>): Promise<KeyPair[]> {
     let rows = await sql<KeyRow[]>`
       select algorithm, private_key, public_key from federation_keys where actor_id = ${actorId}`;
     const missing = ALGORITHMS.filter((algorithm) => !rows.some((r) => r.algorithm === algorithm));
     if (missing.length > 0) {
+      // Keys are made only for an actor that exists (ids come from request paths).
+      if (!(await exists())) return [];
       for (const algorithm of missing) {
         const pair = await generateCryptoKeyPair(algorithm);
         await sql`
@@ -49,14 +51,22 @@ export function createKeyStore(sql: Sql) {
   }
 
   return {
-    /** The actor's key pairs, RSA first. */
-    keyPairs(actorId: string): Promise<KeyPair[]> {
+    /**
+     * The actor's key pairs, RSA first; none when it has none yet and `exists()` (asked only then, so
+     * signing as a known actor costs no lookup of it) says there is no such actor. Stored keys are
+     * served as they are: actors are never deleted.
+     */
+    keyPairs(actorId: string, exists: () => Promise<boolean>): Promise<KeyPair[]> {
       let pending = cache.get(actorId);
       if (!pending) {
         if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-        pending = load(actorId);
+        pending = load(actorId, exists);
         cache.set(actorId, pending);
-        pending.catch(() => cache.delete(actorId));
+        // Nothing for an id that names no actor (yet) is kept: it costs the caller, not the cache.
+        pending.then(
+          (pairs) => pairs.length === 0 && cache.delete(actorId),
+          () => cache.delete(actorId),
+        );
       }
       return pending;
     },

@@ -137,8 +137,8 @@ export function createFederationService(deps: FederationDeps) {
         summary: actor.description || actor.courseType,
       });
     })
-    .setKeyPairsDispatcher(async (_ctx, identifier) =>
-      (await actors.find(identifier)) ? keys.keyPairs(identifier) : [],
+    .setKeyPairsDispatcher((_ctx, identifier) =>
+      keys.keyPairs(identifier, async () => (await actors.find(identifier)) !== undefined),
     )
     .mapHandle((ctx, handle) =>
       actors.resolveHandle(handle, (ctx as { url?: URL }).url?.host ?? ctx.host).then((id) => id ?? null),

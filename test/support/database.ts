@@ -43,9 +43,12 @@ export function testCacheEnv(): Record<string, string> {
 
 /**
  * A PostgreSQL to ask: the server named by TEST_DATABASE_URL (a fresh database), else the embedded
- * PGlite the service itself falls back to (the same SQLSTATEs).
+ * PGlite the service itself falls back to (the same SQLSTATEs). `options` go to postgres.js (e.g.
+ * `debug`, called with every statement sent).
  */
-export async function serverDatabase(): Promise<{ sql: postgres.Sql; close(): Promise<void> }> {
+export async function serverDatabase(
+  options: postgres.Options<Record<string, postgres.PostgresType>> = {},
+): Promise<{ sql: postgres.Sql; close(): Promise<void> }> {
   const database = await createTestDatabase();
   const embedded = database.env.DATABASE_URL
     ? undefined
@@ -53,6 +56,7 @@ export async function serverDatabase(): Promise<{ sql: postgres.Sql; close(): Pr
   const sql = postgres(database.env.DATABASE_URL ?? (embedded?.url as string), {
     max: 1,
     onnotice: () => {},
+    ...options,
   });
   return {
     sql,

@@ -13,10 +13,12 @@ export interface PostgresServer {
 /**
  * A real PostgreSQL for tests that need the server itself (postgres-exporter, pg_stat_statements):
  * the one named by TEST_DATABASE_URL, or else a throwaway cluster from Debian's server binaries in a
- * temporary directory on a free port, with pg_stat_statements preloaded.
+ * temporary directory on a free port, with pg_stat_statements preloaded. `isolated`: always the
+ * throwaway cluster, for counts in pg_stat_statements that nobody else resets or evicts meanwhile.
  */
-export async function realPostgres(): Promise<PostgresServer> {
-  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} };
+export async function realPostgres({ isolated = false } = {}): Promise<PostgresServer> {
+  if (process.env.TEST_DATABASE_URL && !isolated)
+    return { url: process.env.TEST_DATABASE_URL, stop: async () => {} };
   const versions = readdirSync("/usr/lib/postgresql").sort((a, b) => Number(a) - Number(b));
   const bin = join("/usr/lib/postgresql", versions.at(-1) ?? "15", "bin");
   const dir = mkdtempSync(join(tmpdir(), "fediflow-pg-"));
