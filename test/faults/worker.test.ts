@@ -7,11 +7,10 @@
  * (at-least-once) are counted at the inboxes and in the service's metrics.
  */
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import postgres from "postgres";
 import { expectStatus } from "../support/api.ts";
+import { type InboxArrival, InboxHosts } from "../support/inbox-hosts.ts";
 import { pollUntil } from "../support/processes.ts";
 import { Deployment } from "./support/deployment.ts";
 import { ownServers } from "./support/servers.ts";
@@ -22,44 +21,14 @@ const LESSONS = 5;
 /** How long each inbox takes to answer: makes the fan-out last long enough to be interrupted. */
 const INBOX_DELAY_MS = 100;
 
-interface Arrival {
-  host: string;
-  inbox: string;
-  object: string;
-  at: number;
-}
-
 const servers = ownServers();
-const arrivals: Arrival[] = [];
-const inboxServers: Server[] = [];
+const inboxes = new InboxHosts(() => INBOX_DELAY_MS);
+const { arrivals } = inboxes;
 
-async function startInboxServer(): Promise<string> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk) => chunks.push(chunk));
-    req.on("end", () => {
-      const activity = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        object?: string | { id?: string };
-      };
-      const object = typeof activity.object === "string" ? activity.object : (activity.object?.id ?? "");
-      setTimeout(() => {
-        arrivals.push({ host: req.headers.host ?? "", inbox: req.url ?? "", object, at: performance.now() });
-        res.writeHead(202).end();
-      }, INBOX_DELAY_MS);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  inboxServers.push(server);
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-after(async () => {
-  for (const server of inboxServers) server.closeAllConnections();
-  await Promise.all(inboxServers.map((s) => new Promise((resolve) => s.close(resolve))));
-});
+after(() => inboxes.close());
 
 test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead leases come back, nothing lost, duplicates counted", async () => {
-  const hosts = await Promise.all(Array.from({ length: HOSTS }, () => startInboxServer()));
+  const hosts = await inboxes.start(HOSTS);
   const deployment = await Deployment.start({
     clusterUrl: servers.cluster.url,
     redisUrl: servers.redis.url,
@@ -77,16 +46,10 @@ test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead l
     });
     expectStatus(course, 201);
     // Remote followers of the course, each with its own inbox (no shared inbox): one delivery each.
-    const followers = hosts.flatMap((host) =>
-      Array.from({ length: FOLLOWERS_PER_HOST }, (_, n) => ({
-        id: crypto.randomUUID(),
-        tenant_id: school.tenantId,
-        local_actor_id: course.body.id,
-        actor_uri: `http://${host}/users/${n}`,
-        inbox_uri: `http://${host}/users/${n}/inbox`,
-        host,
-      })),
-    );
+    const followers = InboxHosts.followerRows(hosts, FOLLOWERS_PER_HOST, {
+      tenantId: school.tenantId,
+      actorId: course.body.id,
+    });
     await sql`insert into federation_followers ${sql(followers)}`;
 
     for (let i = 0; i < LESSONS; i++) {
@@ -138,7 +101,7 @@ test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead l
     const blockedLessonIds = [...blockedKeys].flatMap((k) =>
       k.startsWith("fediflow.publish\n") ? [k.slice("fediflow.publish\n".length)] : [],
     );
-    const depends = (a: Arrival) =>
+    const depends = (a: InboxArrival) =>
       blockedKeys.has(`${a.object}\nhttp://${a.host}${a.inbox}`) ||
       blockedKeys.has(a.object) ||
       blockedLessonIds.some((id) => a.object.endsWith(`/${id}`));

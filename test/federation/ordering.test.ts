@@ -5,10 +5,9 @@
  * fan-out's deliveries with one INSERT (not one per recipient), counted by pg_stat_statements.
  */
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import { createSchool, expectStatus } from "../support/api.ts";
+import { InboxHosts } from "../support/inbox-hosts.ts";
 import { pollUntil } from "../support/processes.ts";
 import { Instance } from "./support.ts";
 
@@ -17,49 +16,18 @@ const FOLLOWERS_PER_HOST = 10;
 const LESSONS = 4;
 const RANK: Record<string, number> = { Create: 0, Update: 1, Delete: 2 };
 
-interface Arrival {
-  inbox: string;
-  type: string;
-  object: string;
-}
-
-const arrivals: Arrival[] = [];
-const inboxServers: Server[] = [];
+const inboxes = new InboxHosts(() => Math.floor(Math.random() * 40));
+const { arrivals } = inboxes;
 let instance: Instance | undefined;
-
-/** An inbox host: answers each POST after 0–40 ms, so deliveries in flight overtake each other. */
-async function startInboxServer(): Promise<string> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk) => chunks.push(chunk));
-    req.on("end", () => {
-      const activity = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        type?: string;
-        object?: string | { id?: string };
-      };
-      const object = typeof activity.object === "string" ? activity.object : (activity.object?.id ?? "");
-      setTimeout(
-        () => {
-          arrivals.push({ inbox: `${req.headers.host}${req.url}`, type: String(activity.type), object });
-          res.writeHead(202).end();
-        },
-        Math.floor(Math.random() * 40),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  inboxServers.push(server);
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 after(async () => {
   await instance?.destroy();
-  for (const server of inboxServers) server.closeAllConnections();
-  await Promise.all(inboxServers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await inboxes.close();
 });
 
 test("Create, Updates and Delete recorded without waiting reach every inbox in that order; one INSERT per fan-out", async () => {
-  const hosts = await Promise.all(Array.from({ length: HOSTS }, () => startInboxServer()));
+  // Inbox hosts answer each POST after 0–40 ms, so deliveries in flight overtake each other.
+  const hosts = await inboxes.start(HOSTS);
   instance = await Instance.create("ordering");
   await instance.start();
   await instance.sql((sql) => sql`create extension if not exists pg_stat_statements`);
@@ -69,17 +37,10 @@ test("Create, Updates and Delete recorded without waiting reach every inbox in t
     course_type: "cohort",
   });
   expectStatus(course, 201);
-  // Remote followers of the course, each with its own inbox: the fan-out cannot collapse per host.
-  const followers = hosts.flatMap((host) =>
-    Array.from({ length: FOLLOWERS_PER_HOST }, (_, n) => ({
-      id: crypto.randomUUID(),
-      tenant_id: school.tenantId,
-      local_actor_id: course.body.id,
-      actor_uri: `http://${host}/users/${n}`,
-      inbox_uri: `http://${host}/users/${n}/inbox`,
-      host,
-    })),
-  );
+  const followers = InboxHosts.followerRows(hosts, FOLLOWERS_PER_HOST, {
+    tenantId: school.tenantId,
+    actorId: course.body.id,
+  });
   await instance.sql((sql) => sql`insert into federation_followers ${sql(followers)}`);
   await instance.sql((sql) => sql`select pg_stat_statements_reset()`);
 
@@ -117,7 +78,7 @@ test("Create, Updates and Delete recorded without waiting reach every inbox in t
 
   // Per inbox and lesson, the activities arrived in the order they were recorded. A publish task that
   // finds its lesson deleted sends nothing (its Delete follows), so a Create or Update may be missing.
-  const byInboxAndObject = Map.groupBy(arrivals, (a) => `${a.inbox} ${a.object}`);
+  const byInboxAndObject = Map.groupBy(arrivals, (a) => `${a.host}${a.inbox} ${a.object}`);
   assert.equal(byInboxAndObject.size, LESSONS * followers.length, "each inbox heard of each lesson");
   for (const [key, received] of byInboxAndObject) {
     const types = received.map((a) => a.type);
