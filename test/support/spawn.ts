@@ -64,11 +64,15 @@ export async function spawnServer(
     database?: TestDatabase;
     /** Stop collecting stdout once the server listens (benchmarks: no log parsing on the measuring side). */
     discardLogsAfterStart?: boolean;
+    /** Node only: flags before the preload (e.g. another `--import`). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<SpawnedServer> {
   const runtime = options.runtime ?? testRuntime() ?? "node";
   const database = options.database ?? (await createTestDatabase());
   const [command, ...args] = runtimeCommand(runtime);
+  if (options.nodeArgs && runtime !== "node") throw new Error(`nodeArgs are for Node, not ${runtime}`);
+  args.unshift(...(options.nodeArgs ?? []));
   const child = spawn(command as string, args, {
     cwd: root,
     env: {
