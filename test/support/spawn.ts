@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createTestDatabase, type TestDatabase, testCacheEnv } from "./database.ts";
@@ -38,6 +39,19 @@ export function runtimeCommand(runtime: Runtime): string[] {
   }
 }
 
+/**
+ * What `npm start` and the image (Dockerfile CMD) run on Node: the build of src/ (`npm run build`, dist/).
+ * Its flags come from the command line of package.json's `start` script.
+ */
+export function builtCommand(): string[] {
+  const start = (
+    JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: { start: string } }
+  ).scripts.start;
+  const [node, ...args] = start.split(" ");
+  if (node !== "node") throw new Error(`package.json's start script runs ${node}, not node`);
+  return [process.execPath, ...args];
+}
+
 export interface SpawnedServer {
   url: string;
   port: number;
@@ -66,12 +80,15 @@ export async function spawnServer(
     discardLogsAfterStart?: boolean;
     /** Node only: flags before the preload (e.g. another `--import`). */
     nodeArgs?: string[];
+    /** Node only: the command instead of runtimeCommand's (e.g. the build's, builtCommand). */
+    command?: string[];
   } = {},
 ): Promise<SpawnedServer> {
   const runtime = options.runtime ?? testRuntime() ?? "node";
   const database = options.database ?? (await createTestDatabase());
-  const [command, ...args] = runtimeCommand(runtime);
-  if (options.nodeArgs && runtime !== "node") throw new Error(`nodeArgs are for Node, not ${runtime}`);
+  if ((options.nodeArgs || options.command) && runtime !== "node")
+    throw new Error(`nodeArgs and command are for Node, not ${runtime}`);
+  const [command, ...args] = options.command ?? runtimeCommand(runtime);
   args.unshift(...(options.nodeArgs ?? []));
   const child = spawn(command as string, args, {
     cwd: root,
