@@ -2,7 +2,7 @@
  * `npm run build` (run by `npm start` first, and by the image's build stage): src/ compiled to plain
  * JavaScript in dist/ by tsc (tsconfig.build.json: types erased, `.ts` specifiers rewritten to `.js`),
  * with the files that are not TypeScript (the SQL migrations) copied beside it. Node then runs
- * JavaScript without loading its type stripper: ~20 MB less resident memory (docs/performance.md,
+ * JavaScript without loading its type stripper: ~25 MB less resident memory (docs/performance.md,
  * "Phase 2, memory"). Bun and Deno run the sources as they are.
  *
  * The build is written beside dist/ and swapped in with two renames, so a process starting from dist/

@@ -350,10 +350,12 @@ describe("Dockerfile", () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? "null") as string[];
     const start = JSON.parse(read("package.json")).scripts.start as string;
     assert.equal(cmd.join(" "), start, "the image starts the service as `npm start` does");
+    // Bounded memory (README, "Memory"): V8's heap growth on the command line, two malloc arenas.
     assert.match(
       start,
-      /^node .*--import \.\/dist\/platform\/telemetry\/instrumentation\.js dist\/main\.js$/,
+      /^node --max-semi-space-size=\d+ --heap-growing-percent=\d+ --import \.\/dist\/platform\/telemetry\/instrumentation\.js dist\/main\.js$/,
     );
+    assert.match(dockerfile, /^\s+MALLOC_ARENA_MAX=2$/m);
   });
 
   test(".dockerignore keeps the build context to package files, src/ and its build configuration", () => {

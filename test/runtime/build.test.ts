@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { createSchool, expectStatus } from "../support/api.ts";
-import { builtCommand, spawnServer } from "../support/spawn.ts";
+import { spawnServer, startCommand } from "../support/spawn.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const recorder = "./test/support/record-modules.ts";
@@ -29,7 +29,7 @@ test("npm run build produces a server that runs without the TypeScript sources",
   const file = join(dir, "modules.txt");
   const server = await spawnServer({
     runtime: "node",
-    command: builtCommand(),
+    command: startCommand(),
     nodeArgs: ["--import", recorder],
     database: { env: { DATA_DIR: join(dir, "data") }, drop: async () => {} },
     env: { RECORD_MODULES_FILE: file, REDIS_URL: "" },

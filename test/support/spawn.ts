@@ -40,15 +40,16 @@ export function runtimeCommand(runtime: Runtime): string[] {
 }
 
 /**
- * What `npm start` and the image (Dockerfile CMD) run on Node: the build of src/ (`npm run build`, dist/).
- * Its flags come from the command line of package.json's `start` script.
+ * What `npm start` runs on Node (package.json's `start` script, after its `prestart` build) in the tree
+ * at `tree` (this checkout by default): here the build of src/ in dist/ with its Node and V8 flags, the
+ * command the image runs too. Node is this process's binary.
  */
-export function builtCommand(): string[] {
-  const start = (
-    JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: { start: string } }
-  ).scripts.start;
-  const [node, ...args] = start.split(" ");
-  if (node !== "node") throw new Error(`package.json's start script runs ${node}, not node`);
+export function startCommand(tree = root): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(tree, "package.json"), "utf8")) as {
+    scripts: { start: string };
+  };
+  const [node, ...args] = scripts.start.split(" ");
+  if (node !== "node") throw new Error(`${tree}/package.json's start script runs ${node}, not node`);
   return [process.execPath, ...args];
 }
 
@@ -80,7 +81,7 @@ export async function spawnServer(
     discardLogsAfterStart?: boolean;
     /** Node only: flags before the preload (e.g. another `--import`). */
     nodeArgs?: string[];
-    /** Node only: the command instead of runtimeCommand's (e.g. the build's, builtCommand). */
+    /** Node only: the command instead of runtimeCommand's (e.g. npm start's: startCommand). */
     command?: string[];
   } = {},
 ): Promise<SpawnedServer> {
