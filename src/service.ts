@@ -26,7 +26,7 @@ import { createSessions } from "./users/sessions.ts";
  * migrations, builds each feature's service and the app; `close` releases it all.
  */
 export async function createService(config: Config) {
-  // Federation's modules, Fedify among them (~47 MB resident), load only when it is on.
+  // Federation's modules, Fedify among them (~30 MB resident at rest), load only when it is on.
   const federationFeature = config.federation.enabled ? await import("./federation/feature.ts") : undefined;
   const logger = appLogger();
   const metrics = createMetrics({

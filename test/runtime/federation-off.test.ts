@@ -1,8 +1,9 @@
 /**
- * FEDERATION_ENABLED=false keeps Fedify out of the process (docs/performance.md, "Memory": @fedify/fedify
- * and @fedify/vocab are ~47 MB resident): the real server, started with a preload that records every
- * module it resolves, serves /health and an API route without ever resolving a module of @fedify/*.
- * The same server with federation on resolves them: the record would show an import that crept in.
+ * FEDERATION_ENABLED=false keeps Fedify out of the process (@fedify/fedify and @fedify/vocab are ~30 MB
+ * resident at rest: docs/performance.md, "Phase 2, memory"): the real server, started with a preload
+ * that records every module it resolves, serves /health and an API route without ever resolving a
+ * module of @fedify/*. The same server with federation on resolves them: the record would show an
+ * import that crept in.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";

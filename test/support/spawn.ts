@@ -79,7 +79,7 @@ export async function spawnServer(
     database?: TestDatabase;
     /** Stop collecting stdout once the server listens (benchmarks: no log parsing on the measuring side). */
     discardLogsAfterStart?: boolean;
-    /** Node only: flags before the preload (e.g. another `--import`). */
+    /** Node only: flags first on the command line (e.g. another `--import`). */
     nodeArgs?: string[];
     /** Node only: the command instead of runtimeCommand's (e.g. npm start's: startCommand). */
     command?: string[];
