@@ -23,7 +23,8 @@
  *                         in the same run: its telemetry on/off servers alternate with this tree's, and its
  *                         fan-out runs before this tree's (BENCH_BASELINE_LABEL names it in the table)
  *   BENCH_NODE_ARGS       flags for every FediFlow process on Node (e.g. V8 heap sizing, which NODE_OPTIONS
- *                         refuses), recorded in the results
+ *                         refuses), after those of `npm start` (which FediFlow on Node runs: its build,
+ *                         with the V8 flags of package.json), so they override them; recorded in the results
  *   BENCH_CPU_PROF=<dir>  CPU profiles of every Node FediFlow process, one subdirectory per server
  *                         (summarise them with `node bench/profile-summary.ts <dir>/<server>`)
  * README.md is rewritten only by a run of the four default parts. `node bench/run.ts --render`

@@ -8,8 +8,7 @@ import { contentRoutes } from "./content/routes.ts";
 import type { ContentService } from "./content/service.ts";
 import { courseRoutes } from "./courses/routes.ts";
 import type { CourseService } from "./courses/service.ts";
-import { activityPubRoutes } from "./federation/activitypub.ts";
-import { federationRoutes } from "./federation/routes.ts";
+import type * as FederationFeature from "./federation/feature.ts";
 import type { FederationService } from "./federation/service.ts";
 import { ALERT_WEBHOOK_PATH, alertBatchTooLarge, operationsRoutes } from "./operations/routes.ts";
 import type { OperationsService } from "./operations/service.ts";
@@ -55,8 +54,16 @@ export interface AppServices {
   content: ContentService;
   activities: ActivityService;
   operations: OperationsService;
-  /** ActivityPub federation; undefined when FEDERATION_ENABLED=false. */
-  federation: FederationService | undefined;
+  /**
+   * ActivityPub federation and its HTTP surface, from federation/feature.ts (loaded only when
+   * FEDERATION_ENABLED=true); undefined otherwise.
+   */
+  federation:
+    | {
+        service: FederationService;
+        routes: Pick<typeof FederationFeature, "activityPubRoutes" | "federationRoutes">;
+      }
+    | undefined;
 }
 
 /**
@@ -83,7 +90,7 @@ export function createApp(services: AppServices) {
   if (federation) {
     app.route(
       "/",
-      activityPubRoutes(federation, platform.metrics, {
+      federation.routes.activityPubRoutes(federation.service, platform.metrics, {
         inboxBodyLimitBytes: config.federation.inboxBodyLimitBytes,
         jsonMaxDepth: config.jsonMaxDepth,
       }),
@@ -113,7 +120,11 @@ export function createApp(services: AppServices) {
       alertWebhookToken: config.alertWebhookToken,
     }),
   );
-  if (federation) api.route("/", federationRoutes({ federation, scoped, adminToken }));
+  if (federation)
+    api.route(
+      "/",
+      federation.routes.federationRoutes({ federation: federation.service, scoped, adminToken }),
+    );
   for (const [name, scheme] of Object.entries(securitySchemes)) {
     api.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   }

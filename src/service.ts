@@ -4,8 +4,6 @@ import type { Config } from "./config.ts";
 import { createContentService } from "./content/service.ts";
 import { createCourseService } from "./courses/service.ts";
 import { federationCheck } from "./federation/health.ts";
-import { createDeliveryQueue, createOutbox } from "./federation/outbox.ts";
-import { createFederationService } from "./federation/service.ts";
 import { createOperationsService } from "./operations/service.ts";
 import type { Cache } from "./platform/cache/cache.ts";
 import { createMemoryCache } from "./platform/cache/memory-cache.ts";
@@ -28,6 +26,8 @@ import { createSessions } from "./users/sessions.ts";
  * migrations, builds each feature's service and the app; `close` releases it all.
  */
 export async function createService(config: Config) {
+  // Federation's modules, Fedify among them (~30 MB resident at rest), load only when it is on.
+  const federationFeature = config.federation.enabled ? await import("./federation/feature.ts") : undefined;
   const logger = appLogger();
   const metrics = createMetrics({
     maxTenants: config.metrics.maxTenants,
@@ -50,10 +50,16 @@ export async function createService(config: Config) {
   const { sql } = db;
   const federationLogger = appLogger("federation");
   // The delivery queue comes first: recording an activity enqueues its delivery in the same transaction.
-  const queue = config.federation.enabled
-    ? createDeliveryQueue({ sql, databaseKind: db.kind, config: config.federation, logger: federationLogger })
-    : undefined;
-  const activities = createActivityService(sql, queue ? createOutbox(queue) : localOnlyOutbox);
+  const queue = federationFeature?.createDeliveryQueue({
+    sql,
+    databaseKind: db.kind,
+    config: config.federation,
+    logger: federationLogger,
+  });
+  const activities = createActivityService(
+    sql,
+    federationFeature && queue ? federationFeature.createOutbox(queue) : localOnlyOutbox,
+  );
   const sessions = createSessions(cache, config.sessionTtlSeconds);
   const users = createUserService({
     sql,
@@ -66,17 +72,18 @@ export async function createService(config: Config) {
   const content = createContentService({ sql, courses, activities, metrics: metrics.domain });
   const faults = createFaultInjector();
   const operations = createOperationsService({ sql, faults, faultInjection: config.faultInjection });
-  const federation = queue
-    ? createFederationService({
-        sql,
-        queue,
-        config: config.federation,
-        version: config.service.version,
-        metrics,
-        logger: federationLogger,
-        ports: { tenants, users, courses, content, activities },
-      })
-    : undefined;
+  const federation =
+    federationFeature && queue
+      ? federationFeature.createFederationService({
+          sql,
+          queue,
+          config: config.federation,
+          version: config.service.version,
+          metrics,
+          logger: federationLogger,
+          ports: { tenants, users, courses, content, activities },
+        })
+      : undefined;
 
   const health = createHealthChecks({
     timeoutMs: config.health.timeoutMs,
@@ -106,8 +113,8 @@ export async function createService(config: Config) {
     content,
     activities,
     operations,
-    /** ActivityPub federation; undefined when FEDERATION_ENABLED=false. */
-    federation,
+    federation:
+      federationFeature && federation ? { service: federation, routes: federationFeature } : undefined,
   };
   const app = createApp(services);
   const openCache = cache;

@@ -1,15 +1,16 @@
 /**
- * The processes the benchmark measures: FediFlow (src/main.ts through test/support/spawn.ts, exactly as
- * `npm start` runs it) with telemetry on or off, on Node or Bun; the bare Hono app; the OTLP sink.
+ * The processes the benchmark measures: FediFlow with telemetry on or off, on Node exactly as `npm start`
+ * runs it (its build, test/support/spawn.ts' startCommand) or on Bun (the sources); the bare Hono app;
+ * the OTLP sink.
  * Every one listens on 127.0.0.1 only and is stopped by its PID.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { TestDatabase } from "../../test/support/database.ts";
 import { freePort, pollUntil } from "../../test/support/processes.ts";
-import { ADMIN_TOKEN, type Runtime, runtimeCommand } from "../../test/support/spawn.ts";
+import { ADMIN_TOKEN, type Runtime, runtimeCommand, startCommand } from "../../test/support/spawn.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -109,8 +110,20 @@ export interface ServiceOptions {
   cpuProfileDir?: string;
   /** Node only: let `collectGarbage` reach the process through its inspector (loopback, random port). */
   inspect?: boolean;
-  /** Node only: V8 and Node flags on the command line (some, like V8's GC tuning, are refused in NODE_OPTIONS). */
+  /**
+   * Node only: V8 and Node flags on the command line (some, like V8's GC tuning, are refused in
+   * NODE_OPTIONS), after those of `npm start`'s command, so they override them.
+   */
   nodeArgs?: string[];
+}
+
+const built = new Set<string>();
+/** `npm run build` once per tree, as `npm start`'s prestart does (a tree without a build script: nothing). */
+function buildOnce(tree: string): void {
+  if (built.has(tree)) return;
+  const result = spawnSync("npm", ["run", "build", "--if-present"], { cwd: tree, stdio: "inherit" });
+  if (result.status !== 0) throw new Error(`npm run build failed in ${tree}`);
+  built.add(tree);
 }
 
 export interface Service extends Child {
@@ -119,7 +132,7 @@ export interface Service extends Child {
 }
 
 /**
- * FediFlow as `npm start` runs it (test/support/spawn.ts' command per runtime), ready once `/ready`
+ * FediFlow as `npm start` runs it (on Bun: test/support/spawn.ts' command), ready once `/ready`
  * answers 200: with LOG_LEVEL above info there is no start-up line to wait for. Its stdout is read and
  * discarded, as a log collector would. A process that does not get ready in 60 s is killed.
  */
@@ -132,11 +145,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ]
       : [];
   const port = options.env.PORT ?? String(await freePort());
-  const [command, ...args] = runtimeCommand(options.runtime);
-  if (options.runtime === "node") args.unshift(...(options.nodeArgs ?? []));
+  const tree = options.root ?? root;
+  if (options.runtime === "node") buildOnce(tree);
+  const [command, ...args] =
+    options.runtime === "node" ? startCommand(tree) : runtimeCommand(options.runtime);
+  // After npm start's own flags (the last of a repeated V8 flag wins), before the preload.
+  if (options.runtime === "node") args.splice(args.indexOf("--import"), 0, ...(options.nodeArgs ?? []));
   const child = track(
     spawn(command as string, args, {
-      cwd: options.root ?? root,
+      cwd: tree,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,

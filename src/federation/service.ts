@@ -66,7 +66,7 @@ import { PUBLISH_TASK } from "./outbox.ts";
 import { createPublisher } from "./publisher.ts";
 import { dropFollower } from "./store.ts";
 
-export interface FederationDeps {
+interface FederationDeps {
   sql: Sql;
   /** The delivery queue (outbox.ts), created first because the activity service enqueues into it. */
   queue: PostgresMessageQueue;

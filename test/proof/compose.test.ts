@@ -343,19 +343,22 @@ describe("Dockerfile", () => {
     assert.match(dockerfile, /^EXPOSE 3000$/m);
     assert.match(dockerfile, /PORT=3000/);
     assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/livez/m);
-    assert.match(
-      dockerfile,
-      /CMD \["node", "--import", "\.\/src\/platform\/telemetry\/instrumentation\.ts", "src\/main\.ts"\]/,
-    );
+    // The image runs the build of src/ (dist/, made by `npm run build` in a build stage), as `npm start` does.
+    assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\} AS build$/m);
+    assert.match(dockerfile, /^RUN npm run build$/m);
+    assert.match(dockerfile, /^COPY --from=build --chown=root:root \/app\/dist \.\/dist$/m);
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? "null") as string[];
     const start = JSON.parse(read("package.json")).scripts.start as string;
-    assert.equal(
+    assert.equal(cmd.join(" "), start, "the image starts the service as `npm start` does");
+    // Bounded memory (README, "Memory"): V8's heap growth on the command line, two malloc arenas.
+    assert.match(
       start,
-      "node --import ./src/platform/telemetry/instrumentation.ts src/main.ts",
-      "the image starts the service as `npm start` does",
+      /^node --max-semi-space-size=\d+ --heap-growing-percent=\d+ --import \.\/dist\/platform\/telemetry\/instrumentation\.js dist\/main\.js$/,
     );
+    assert.match(dockerfile, /^\s+MALLOC_ARENA_MAX=2$/m);
   });
 
-  test(".dockerignore keeps the build context to package files and src/", () => {
+  test(".dockerignore keeps the build context to package files, src/ and its build configuration", () => {
     const ignore = read(".dockerignore")
       .split("\n")
       .filter((l) => l && !l.startsWith("#"));
@@ -363,6 +366,11 @@ describe("Dockerfile", () => {
     assert.ok(
       ignore.includes("!package.json") && ignore.includes("!package-lock.json") && ignore.includes("!src/**"),
     );
+    // What the build stage copies to run `npm run build` is in the context.
+    for (const file of ["tsconfig.json", "tsconfig.build.json", "scripts/build.ts"]) {
+      assert.ok(ignore.includes(`!${file}`), file);
+      assert.match(dockerfile, new RegExp(`^COPY .*${file.replace(".", "\\.")}`, "m"), file);
+    }
   });
 
   test("the Collector image builds the same manifest and runs non-root with a HEALTHCHECK", () => {

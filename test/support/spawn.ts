@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createTestDatabase, type TestDatabase, testCacheEnv } from "./database.ts";
@@ -38,6 +39,20 @@ export function runtimeCommand(runtime: Runtime): string[] {
   }
 }
 
+/**
+ * What `npm start` runs on Node (package.json's `start` script, after its `prestart` build) in the tree
+ * at `tree` (this checkout by default): here the build of src/ in dist/ with its Node and V8 flags, the
+ * command the image runs too. Node is this process's binary.
+ */
+export function startCommand(tree = root): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(tree, "package.json"), "utf8")) as {
+    scripts: { start: string };
+  };
+  const [node, ...args] = scripts.start.split(" ");
+  if (node !== "node") throw new Error(`${tree}/package.json's start script runs ${node}, not node`);
+  return [process.execPath, ...args];
+}
+
 export interface SpawnedServer {
   url: string;
   port: number;
@@ -64,11 +79,18 @@ export async function spawnServer(
     database?: TestDatabase;
     /** Stop collecting stdout once the server listens (benchmarks: no log parsing on the measuring side). */
     discardLogsAfterStart?: boolean;
+    /** Node only: flags first on the command line (e.g. another `--import`). */
+    nodeArgs?: string[];
+    /** Node only: the command instead of runtimeCommand's (e.g. npm start's: startCommand). */
+    command?: string[];
   } = {},
 ): Promise<SpawnedServer> {
   const runtime = options.runtime ?? testRuntime() ?? "node";
   const database = options.database ?? (await createTestDatabase());
-  const [command, ...args] = runtimeCommand(runtime);
+  if ((options.nodeArgs || options.command) && runtime !== "node")
+    throw new Error(`nodeArgs and command are for Node, not ${runtime}`);
+  const [command, ...args] = options.command ?? runtimeCommand(runtime);
+  args.unshift(...(options.nodeArgs ?? []));
   const child = spawn(command as string, args, {
     cwd: root,
     env: {

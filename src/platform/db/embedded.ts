@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 
 export interface EmbeddedPostgres {
@@ -45,9 +45,15 @@ export async function startEmbeddedPostgres(
   };
 }
 
+/**
+ * The worker's file has this module's extension: `.ts` from src/, `.js` from the build in dist/ (the
+ * compiler rewrites import specifiers, not URLs given to a Worker).
+ */
+const serverFile = new URL(`./embedded-server${extname(import.meta.url)}`, import.meta.url);
+
 /** Starts embedded-server.ts in a worker thread and waits for its first message (or its failure). */
 async function startThread(data: { dataDir: string; maxConnections: number; initOnly: boolean }) {
-  const worker = new Worker(new URL("./embedded-server.ts", import.meta.url), { workerData: data });
+  const worker = new Worker(serverFile, { workerData: data });
   const [reply] = (await Promise.race([
     once(worker, "message"),
     once(worker, "error").then(([error]) => [{ error: (error as Error).message }]),
