@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { createSchool, expectStatus } from "../support/api.ts";
+import { pollUntil } from "../support/processes.ts";
 import { spawnServer } from "../support/spawn.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "fediflow-modules-"));
@@ -25,8 +26,16 @@ async function modulesResolved(federation: "true" | "false"): Promise<string[]> 
     nodeArgs: ["--import", "./test/support/record-modules.ts"],
   });
   try {
-    const health = await fetch(`${server.url}/health`);
-    assert.equal(health.status, 200, await health.text());
+    // Redis connects in the background after start-up: /health is 200 once it has.
+    let last = "";
+    await pollUntil(
+      async () => {
+        const health = await fetch(`${server.url}/health`);
+        last = await health.text();
+        return health.status === 200;
+      },
+      { timeoutMs: 10_000, description: "/health 200", detail: () => `: ${last}` },
+    );
     const school = await createSchool(server.url, `modules-${federation}`);
     expectStatus(await school.instructor.post("/courses", { title: "Loaded", course_type: "cohort" }), 201);
     expectStatus(await school.student.get("/courses"), 200);
