@@ -34,8 +34,9 @@ function bucketOf(url: string, functionName: string): string {
     return rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url);
   }
   if (url.startsWith("node:")) return "node: (runtime)";
-  const src = url.indexOf("/src/");
-  if (src !== -1) return url.slice(src + 1);
+  // The service runs from src/ (Bun, Deno, tests) or compiled to dist/ (npm start): one name for both.
+  const own = /\/(?:src|dist)\/(.*)\.[jt]s$/.exec(url);
+  if (own) return `src/${own[1]}.ts`;
   const bench = url.indexOf("/bench/");
   return bench !== -1 ? url.slice(bench + 1) : url;
 }
