@@ -7,6 +7,7 @@ import { limitBody } from "../platform/http/middleware/body-limit.ts";
 import { limitJsonDepth } from "../platform/http/middleware/json-depth.ts";
 import type { Metrics } from "../platform/telemetry/metrics.ts";
 import { isSecretName } from "../platform/telemetry/redaction.ts";
+import { referenceId } from "./audience.ts";
 import { shortType } from "./delivery.ts";
 import { acceptForFedify } from "./negotiation.ts";
 import type { FederationService } from "./service.ts";
@@ -118,10 +119,10 @@ function isJsonObject(body: ArrayBuffer): boolean {
 function peek(body: ArrayBuffer): { type: string; host: string } {
   try {
     const json = JSON.parse(new TextDecoder().decode(body)) as { type?: unknown; actor?: unknown };
-    const actor = typeof json.actor === "string" ? json.actor : (json.actor as { id?: unknown })?.id;
+    const actor = referenceId(json.actor);
     return {
       type: shortType(Array.isArray(json.type) ? json.type[0] : json.type),
-      host: typeof actor === "string" && URL.canParse(actor) ? new URL(actor).host : "unknown",
+      host: actor !== undefined && URL.canParse(actor) ? new URL(actor).host : "unknown",
     };
   } catch {
     return { type: "other", host: "unknown" };

@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addressingFor, idList, PUBLIC_COLLECTION, visibilityOf } from "./audience.ts";
+import { addressingFor, idList, PUBLIC_COLLECTION, referenceId, visibilityOf } from "./audience.ts";
 
 const followers = "https://school.example/ap/actors/c/followers";
+
+test("referenceId names one reference: an IRI or an embedded object's id, nothing else", () => {
+  assert.equal(referenceId("https://a.example/u/1"), "https://a.example/u/1");
+  assert.equal(referenceId({ id: "https://a.example/n/1", type: "Note" }), "https://a.example/n/1");
+  assert.equal(referenceId({ type: "Note" }), undefined);
+  assert.equal(referenceId({ id: 7 }), undefined);
+  assert.equal(referenceId(["https://a.example/u/1"]), undefined, "a list is not one reference");
+  assert.equal(referenceId(null), undefined);
+  assert.equal(referenceId(undefined), undefined);
+});
 
 test("idList takes strings, arrays and embedded objects", () => {
   assert.deepEqual(idList("a"), ["a"]);

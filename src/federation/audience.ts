@@ -11,14 +11,20 @@ const PUBLIC_FORMS = new Set([PUBLIC_COLLECTION, "as:Public", "Public"]);
 
 export type Visibility = "public" | "unlisted" | "followers" | "direct";
 
+/**
+ * The id one ActivityStreams reference names (`actor`, `object`, an item of `to`…): the IRI itself when
+ * it is a string, an embedded object's `id`; undefined for anything else (an array, a missing id).
+ */
+export function referenceId(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  const id = (value as { id?: unknown } | null | undefined)?.id;
+  return typeof id === "string" ? id : undefined;
+}
+
 /** A `to`/`cc`/`audience` value as a list of ids: strings kept, objects by their `id`, the rest dropped. */
 export function idList(value: unknown): string[] {
   const items = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  return items.flatMap((item) => {
-    if (typeof item === "string") return [item];
-    const id = (item as { id?: unknown } | null)?.id;
-    return typeof id === "string" ? [id] : [];
-  });
+  return items.flatMap((item) => referenceId(item) ?? []);
 }
 
 const isPublic = (id: string) => PUBLIC_FORMS.has(id);

@@ -1,6 +1,7 @@
 import type { MessageQueueEnqueueOptions } from "@fedify/fedify";
 import type { Sql } from "../platform/db/client.ts";
 import { replaceUnstorableDeep } from "../platform/db/text.ts";
+import { referenceId } from "./audience.ts";
 import { durationMs } from "./durations.ts";
 
 /** Rows of `federation_queue` and the contract between the queue and the delivery policy. */
@@ -51,10 +52,7 @@ export function describe(message: Record<string, unknown>): { kind: string; host
   const kind = typeof message.type === "string" ? message.type : "other";
   let url: unknown;
   if (kind === "outbox") url = message.inbox;
-  else if (kind === "inbox") {
-    const activity = message.activity as { actor?: unknown } | undefined;
-    url = typeof activity?.actor === "string" ? activity.actor : (activity?.actor as { id?: unknown })?.id;
-  }
+  else if (kind === "inbox") url = referenceId((message.activity as { actor?: unknown } | undefined)?.actor);
   if (typeof url !== "string" || !URL.canParse(url)) return { kind, host: null };
   return { kind, host: new URL(url).host };
 }
@@ -78,9 +76,8 @@ export function orderingKeyOf(
 ): string | null {
   if (options?.orderingKey) return options.orderingKey;
   if (kind !== "outbox" && kind !== "fanout") return null;
-  const object = (message.activity as { object?: unknown } | undefined)?.object;
-  const objectId = typeof object === "string" ? object : (object as { id?: unknown } | undefined)?.id;
-  if (typeof objectId !== "string") return null;
+  const objectId = referenceId((message.activity as { object?: unknown } | undefined)?.object);
+  if (objectId === undefined) return null;
   if (kind === "fanout") return objectId;
   return typeof message.inbox === "string" ? `${objectId}\n${message.inbox}` : null;
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { referenceId } from "../../src/federation/audience.ts";
 
 /** One activity POSTed to a recording inbox host. */
 export interface InboxArrival {
@@ -40,9 +41,9 @@ export class InboxHosts {
       req.on("end", () => {
         const activity = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
           type?: string;
-          object?: string | { id?: string };
+          object?: unknown;
         };
-        const object = typeof activity.object === "string" ? activity.object : (activity.object?.id ?? "");
+        const object = referenceId(activity.object) ?? "";
         setTimeout(() => {
           this.arrivals.push({
             host: req.headers.host ?? "",
