@@ -222,7 +222,7 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   }
   for (const t of targets) await checkRoute(t);
 
-  const roundOf = (t: Target) =>
+  const roundOf = (t: Target, rate?: number) =>
     round({
       url: `${t.url}/api/v1/courses?limit=20`,
       headers: t.headers,
@@ -230,6 +230,7 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
       connections: CONNECTIONS,
       seconds: ROUND_SECONDS,
       during: t.scrape,
+      rate,
     });
   for (const t of targets) await roundOf(t); // warm-up: JIT, pools, caches
   for (let i = 0; i < ROUNDS; i++) {
@@ -241,6 +242,11 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
       );
     }
   }
+  if (PARTS.includes("telemetry"))
+    results.fixedRate = await fixedRateRounds(
+      targets.filter((t) => FIXED_RATE_TARGETS.includes(t.key)),
+      roundOf,
+    );
   for (const t of targets) {
     const result: TargetResult = {
       ...summarize(t.rounds),
@@ -270,6 +276,48 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
       collectorUp: await soak(database, headers, on, seconds),
     };
   }
+}
+
+/**
+ * The servers the fixed-rate rounds compare: telemetry on and off, of this tree and of the baseline,
+ * and the servers with one signal taken away (BENCH_PARTS=signals).
+ */
+const FIXED_RATE_TARGETS: TargetKey[] = [
+  "on",
+  "off",
+  "noTraces",
+  "noOtlpLogs",
+  "noAccessLog",
+  "baseOn",
+  "baseOff",
+];
+
+/**
+ * The telemetry servers again, alternating, each at the same fixed request rate: BENCH_FIXED_RATE, else
+ * half the slowest one's saturated median (rounded down to 50), so that every one keeps up. Saturated,
+ * a faster server also batches more (requests per event-loop turn, per syscall), which lowers its CPU
+ * per request by itself; at one rate below saturation the CPU per request is the work a request costs.
+ */
+async function fixedRateRounds(
+  targets: Target[],
+  roundOf: (t: Target, rate: number) => Promise<RoundResult>,
+): Promise<NonNullable<Results["fixedRate"]>> {
+  const slowest = Math.min(...targets.map((t) => summarize(t.rounds).requestsPerSecond));
+  const rate = Number(process.env.BENCH_FIXED_RATE ?? Math.max(50, Math.floor(slowest / 2 / 50) * 50));
+  const rounds = new Map<TargetKey, RoundResult[]>(targets.map((t) => [t.key, []]));
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const t of targets) {
+      const r = await roundOf(t, rate);
+      rounds.get(t.key)?.push(r);
+      log(
+        `fixed ${rate} req/s, round ${i + 1}/${ROUNDS} ${t.key}: ${Math.round(r.requestsPerSecond)} req/s, ${r.cpuMicrosPerRequest} µs/req`,
+      );
+    }
+  }
+  return {
+    requestsPerSecond: rate,
+    http: Object.fromEntries([...rounds].map(([key, r]) => [key, summarize(r)])),
+  };
 }
 
 /**

@@ -52,6 +52,13 @@ export interface RoundOptions {
   seconds: number;
   /** Called once in the middle of the round (a /metrics scrape, as Prometheus would). */
   during?: () => Promise<unknown>;
+  /**
+   * Requests per second from all connections together (autocannon's `overallRate`); unset: as fast as
+   * the server answers. Below saturation every server gets the same work in the same rhythm, so CPU
+   * per request compares without the batching a saturated server gains (more requests per event-loop
+   * turn and per syscall the faster it is).
+   */
+  rate?: number;
 }
 
 /** One load round against one server: `connections` kept-alive clients for `seconds`. */
@@ -75,6 +82,7 @@ export async function round(options: RoundOptions): Promise<RoundResult> {
     headers: options.headers,
     connections: options.connections,
     duration: options.seconds,
+    ...(options.rate ? { overallRate: options.rate } : {}),
   });
   const cpuAfter = await cpuMicros(pid);
   clearInterval(sampler);

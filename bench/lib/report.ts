@@ -32,6 +32,8 @@ export interface LoadFigures {
   rounds: number;
   /** Median 1-minute load average at the end of the rounds. */
   load: number;
+  /** CPU µs per request of each round, in the order measured (pairs with another target's rounds). */
+  cpuMicrosPerRound?: number[];
 }
 
 export interface TargetResult extends LoadFigures {
@@ -85,6 +87,8 @@ export interface Results {
   /** The baseline tree's fan-out, measured just before this tree's. */
   fanoutBaseline?: FanoutResult[];
   soak?: { collectorDown: SoakResult; collectorUp: SoakResult };
+  /** The telemetry servers again, every one at the same request rate, below saturation (bench/run.ts). */
+  fixedRate?: { requestsPerSecond: number; http: Partial<Record<TargetKey, LoadFigures>> };
   /** /metrics render time and size with 50 routes x 20 tenants (bench/lib/scrape.ts). */
   metricsScrape?: { text: { ms: number; bytes: number }; openMetrics: { ms: number; bytes: number } };
 }
@@ -109,6 +113,7 @@ export function summarize(rounds: RoundResult[]): LoadFigures {
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     rounds: rounds.length,
     load: Math.round(median(rounds.map((r) => r.load)) * 100) / 100,
+    cpuMicrosPerRound: rounds.map((r) => r.cpuMicrosPerRequest),
   };
 }
 
@@ -117,14 +122,44 @@ export interface Figure {
   value: number | undefined;
   unit: "×" | "MB" | "/s" | "ms" | "";
   goal?: { op: ">=" | "<="; target: number };
+  /** Lowest and highest value of the same ratio taken round by round (see roundRatios). */
+  range?: [number, number];
 }
 
 const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined || b === undefined || b === 0 ? undefined : Math.round((a / b) * 100) / 100;
 
+/**
+ * The CPU-per-request ratio of two targets round by round — round i of one against round i of the
+ * other, measured a few seconds apart in the same alternation — as [lowest, highest]. The machine's
+ * speed drifts between rounds; the spread says how far one run's ratio of medians can be trusted.
+ */
+function roundRatios(a: LoadFigures | undefined, b: LoadFigures | undefined): [number, number] | undefined {
+  const x = a?.cpuMicrosPerRound;
+  const y = b?.cpuMicrosPerRound;
+  if (!x || !y || x.length === 0 || x.length !== y.length) return undefined;
+  const ratios = x.map((value, i) => ratio(value, y[i])).filter((r): r is number => r !== undefined);
+  return ratios.length === x.length ? [Math.min(...ratios), Math.max(...ratios)] : undefined;
+}
+
+/** A CPU-per-request ratio of two targets with its round-by-round spread. */
+const cpuRatio = (
+  name: string,
+  a: LoadFigures | undefined,
+  b: LoadFigures | undefined,
+  goal?: Figure["goal"],
+): Figure => ({
+  name,
+  value: ratio(a?.cpuMicrosPerRequest, b?.cpuMicrosPerRequest),
+  unit: "×",
+  range: roundRatios(a, b),
+  ...(goal ? { goal } : {}),
+});
+
 /** The ratios and absolute figures the issue sets goals for, computed from one run. */
 export function figures(results: Results): Figure[] {
   const { off, on, bareNode, bunOn, bareBun, embedded } = results.http;
+  const fixed = results.fixedRate?.http;
   const one = results.fanout.find((f) => f.workers === 1);
   const two = results.fanout.find((f) => f.workers === 2);
   return [
@@ -134,12 +169,11 @@ export function figures(results: Results): Figure[] {
       unit: "×",
       goal: { op: ">=", target: 0.85 },
     },
-    {
-      name: "telemetry on / off, CPU per request",
-      value: ratio(on?.cpuMicrosPerRequest, off?.cpuMicrosPerRequest),
-      unit: "×",
-      goal: { op: "<=", target: 1.2 },
-    },
+    cpuRatio("telemetry on / off, CPU per request", on, off, { op: "<=", target: 1.2 }),
+    cpuRatio("telemetry on / off, CPU per request at a fixed rate", fixed?.on, fixed?.off, {
+      op: "<=",
+      target: 1.2,
+    }),
     {
       name: "telemetry on / off, RSS under load",
       value: ratio(on?.rssUnderLoadMb, off?.rssUnderLoadMb),
@@ -184,21 +218,9 @@ export function figures(results: Results): Figure[] {
       value: ratio(embedded?.requestsPerSecond, on?.requestsPerSecond),
       unit: "×",
     },
-    {
-      name: "cost of traces, CPU per request",
-      value: ratio(on?.cpuMicrosPerRequest, results.http.noTraces?.cpuMicrosPerRequest),
-      unit: "×",
-    },
-    {
-      name: "cost of OTLP log export, CPU per request",
-      value: ratio(on?.cpuMicrosPerRequest, results.http.noOtlpLogs?.cpuMicrosPerRequest),
-      unit: "×",
-    },
-    {
-      name: "cost of the access log line, CPU per request",
-      value: ratio(on?.cpuMicrosPerRequest, results.http.noAccessLog?.cpuMicrosPerRequest),
-      unit: "×",
-    },
+    cpuRatio("cost of traces, CPU per request", on, results.http.noTraces),
+    cpuRatio("cost of OTLP log export, CPU per request", on, results.http.noOtlpLogs),
+    cpuRatio("cost of the access log line, CPU per request", on, results.http.noAccessLog),
     ...[one, two].flatMap((f, i): Figure[] => {
       const workers = i === 0 ? "1 worker" : "2 workers";
       return [
@@ -234,26 +256,17 @@ export function figures(results: Results): Figure[] {
 /** This tree against the baseline tree of the same run (BENCH_BASELINE). */
 function baselineFigures(results: Results): Figure[] {
   const { on, off, baseOn, baseOff } = results.http;
+  const fixed = results.fixedRate?.http;
   const fanout = (workers: number) => ({
     now: results.fanout.find((f) => f.workers === workers),
     before: results.fanoutBaseline?.find((f) => f.workers === workers),
   });
   return [
-    {
-      name: "baseline: telemetry on / off, CPU per request",
-      value: ratio(baseOn?.cpuMicrosPerRequest, baseOff?.cpuMicrosPerRequest),
-      unit: "×",
-    },
-    {
-      name: "this tree / baseline, CPU per request, telemetry on",
-      value: ratio(on?.cpuMicrosPerRequest, baseOn?.cpuMicrosPerRequest),
-      unit: "×",
-    },
-    {
-      name: "this tree / baseline, CPU per request, telemetry off",
-      value: ratio(off?.cpuMicrosPerRequest, baseOff?.cpuMicrosPerRequest),
-      unit: "×",
-    },
+    cpuRatio("baseline: telemetry on / off, CPU per request", baseOn, baseOff),
+    cpuRatio("baseline: telemetry on / off, CPU per request at a fixed rate", fixed?.baseOn, fixed?.baseOff),
+    cpuRatio("this tree / baseline, CPU per request, telemetry on", on, baseOn),
+    cpuRatio("this tree / baseline, CPU per request at a fixed rate, telemetry on", fixed?.on, fixed?.baseOn),
+    cpuRatio("this tree / baseline, CPU per request, telemetry off", off, baseOff),
     ...[1, 2].map(
       (workers): Figure => ({
         name: `this tree / baseline, fan-out deliveries/s, ${workers} worker${workers === 1 ? "" : "s"}`,
@@ -309,6 +322,21 @@ export function renderTable(results: Results): string {
       `| ${label} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMicrosPerRequest} | ${r.rssUnderLoadMb} | ${rest} | ${cell(r.afterLoadMb)} | ${r.errors} | ${r.load} |`,
     );
   }
+  if (results.fixedRate) {
+    const { requestsPerSecond: rate, http } = results.fixedRate;
+    lines.push(
+      "",
+      `| read route at a fixed ${rate} req/s | req/s | p50 ms | p99 ms | CPU µs/req | errors | load avg |`,
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const [key, label] of Object.entries(TARGETS) as [TargetKey, string][]) {
+      const r = http[key];
+      if (r)
+        lines.push(
+          `| ${label} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMicrosPerRequest} | ${r.errors} | ${r.load} |`,
+        );
+    }
+  }
   if (results.fanout.length > 0 || results.fanoutBaseline?.length) {
     lines.push(
       "",
@@ -328,12 +356,12 @@ export function renderTable(results: Results): string {
   }
   const measured = figures(results).filter((f) => f.value !== undefined);
   if (measured.length > 0) {
-    lines.push("", "| figure | value | goal | met |", "| --- | ---: | ---: | --- |");
+    lines.push("", "| figure | value | round by round | goal | met |", "| --- | ---: | ---: | ---: | --- |");
     for (const f of measured) {
       const goal = f.goal ? `${f.goal.op === ">=" ? "≥" : "≤"} ${cell(f.goal.target, f.unit)}` : "";
       const met = meets(f);
       lines.push(
-        `| ${f.name} | ${cell(f.value, f.unit)} | ${goal} | ${met === undefined ? "" : met ? "yes" : "**no**"} |`,
+        `| ${f.name} | ${cell(f.value, f.unit)} | ${f.range ? `${f.range[0]}–${f.range[1]}` : ""} | ${goal} | ${met === undefined ? "" : met ? "yes" : "**no**"} |`,
       );
     }
   }

@@ -51,8 +51,14 @@ function results(): Results {
     settings: { roundSeconds: 5, rounds: 3, connections: 32, parts: ["telemetry", "runtimes"] },
     load: { start: 1, end: 2 },
     http: {
-      off: { ...line(1134, 813, 451), restMb: 110, restHeapUsedMb: 40 },
-      on: { ...line(755, 1352, 462), restMb: 130, restHeapUsedMb: 45, afterLoadMb: 190 },
+      off: { ...line(1134, 813, 451), restMb: 110, restHeapUsedMb: 40, cpuMicrosPerRound: [813, 700, 900] },
+      on: {
+        ...line(755, 1352, 462),
+        restMb: 130,
+        restHeapUsedMb: 45,
+        afterLoadMb: 190,
+        cpuMicrosPerRound: [1352, 1400, 1300],
+      },
       bareNode: line(1425, 500, 90),
     },
     fanout: [
@@ -81,6 +87,10 @@ test("the issue's ratios, rounded to two decimals, each judged against its goal"
   const cpu = byName.get("telemetry on / off, CPU per request");
   assert.equal(cpu?.value, 1.66); // 1352 / 813 = 1.663
   assert.equal(meets(cpu as NonNullable<typeof cpu>), false);
+  // Round by round: 1352/813, 1400/700, 1300/900.
+  assert.deepEqual(cpu?.range, [1.44, 2]);
+  // Rounds that do not pair up (bare Hono has none recorded) give no spread.
+  assert.equal(byName.get("instrumented / bare Hono, Node, req/s")?.range, undefined);
   assert.equal(byName.get("instrumented / bare Hono, Node, req/s")?.value, 0.53); // 755 / 1425
   const rest = byName.get("RSS at rest, telemetry on, PostgreSQL");
   assert.equal(rest?.value, 130);
@@ -120,14 +130,17 @@ test("the table has a row per measured server and fan-out, only measured figures
     "",
     "telemetry on / off, req/s",
     "0.67×",
+    "",
     "≥ 0.85×",
     "**no**",
     "",
   ]);
+  assert.deepEqual(row("telemetry on / off, CPU per request ").slice(2, 4), ["1.66×", "1.44–2"]);
   assert.deepEqual(row("fan-out, 1 worker, deliveries/s"), [
     "",
     "fan-out, 1 worker, deliveries/s",
     "1200 /s",
+    "",
     "≥ 1000 /s",
     "yes",
     "",
@@ -152,6 +165,33 @@ test("the table has a row per measured server and fan-out, only measured figures
     const widths = new Set(block.map((line) => [...line].length));
     assert.ok(widths.size <= 1, `one width per table: ${[...widths]}`);
   }
+});
+
+test("fixed-rate rounds: their own table and the CPU ratio at one rate, judged against the goal", () => {
+  const fixed = (cpuMicrosPerRequest: number) => summarize([round(400, cpuMicrosPerRequest, 150)]);
+  const measured: Results = {
+    ...results(),
+    fixedRate: { requestsPerSecond: 400, http: { on: fixed(1100), off: fixed(1000) } },
+  };
+  const byName = new Map(figures(measured).map((f) => [f.name, f]));
+  const atRate = byName.get("telemetry on / off, CPU per request at a fixed rate");
+  assert.equal(atRate?.value, 1.1);
+  assert.equal(meets(atRate as NonNullable<typeof atRate>), true);
+  // Saturated, the same servers' ratio is still judged on its own.
+  assert.equal(byName.get("telemetry on / off, CPU per request")?.value, 1.66);
+  const table = renderTable(measured);
+  assert.match(table, /\| read route at a fixed 400 req\/s +\| req\/s/);
+  const onRows = table.split("\n").filter((line) => line.startsWith("| FediFlow, Node, telemetry on "));
+  assert.equal(onRows.length, 2, "one row under load, one at the fixed rate");
+  assert.deepEqual(
+    onRows[1]
+      ?.split("|")
+      .map((cell) => cell.trim())
+      .slice(1, -1),
+    ["FediFlow, Node, telemetry on", "400", "4", "40", "1100", "0", "2"],
+  );
+  // Without fixed-rate rounds the figure is not measured, so not shown.
+  assert.doesNotMatch(renderTable(results()), /fixed/);
 });
 
 test("replaceBlock rewrites only what lies between the markers", () => {
