@@ -5,12 +5,14 @@
  * Read route: authenticated `GET /api/v1/courses` (20 rows), 32 connections, alternating rounds so
  * drift in machine load hits every server alike — FediFlow on Node with telemetry off and on, a bare
  * Hono + postgres.js app on Node and Bun, FediFlow on Bun, FediFlow on its embedded defaults. RSS at
- * rest (after start-up and a forced GC) and after the load; CPU per request from /proc. Then the
- * federation fan-out with one and two worker processes (bench/lib/fanout.ts).
+ * rest (after start-up and a forced GC) and after the load; CPU per request from /proc; the telemetry
+ * servers again at one fixed rate. The same route inside one process per telemetry setting, through
+ * `app.request()` (bench/lib/in-process.ts). Then the federation fan-out with one and two worker
+ * processes (bench/lib/fanout.ts).
  *
  * Needs the PostgreSQL and Redis of `eval "$(bash scripts/test-services.sh)"` (a fresh database is
  * created and dropped). Everything listens on 127.0.0.1 and is stopped by its PID. Settings:
- *   BENCH_PARTS           telemetry,runtimes,embedded,fanout (the default: all four). Optional parts:
+ *   BENCH_PARTS           telemetry,runtimes,embedded,inprocess,fanout (the default: all five). Optional parts:
  *                         `signals` (telemetry on with traces, OTLP logs or the access log taken away:
  *                         what each signal costs), `seed` (the spec's seed stack: Express, node-postgres, OTel auto-instrumentation,
  *                         winston) and `soak` (RSS under BENCH_SOAK_SECONDS of load with the OTLP endpoint
@@ -18,6 +20,8 @@
  *   BENCH_ROUNDS          measured rounds per server (3; one warm-up round before)
  *   BENCH_ROUND_SECONDS   seconds per round (5)
  *   BENCH_CONNECTIONS     (32)
+ *   BENCH_FIXED_RATE      req/s of the fixed-rate rounds (half the slowest telemetry server's)
+ *   BENCH_IN_PROCESS_CYCLES  cycles of the in-process settings, a fresh process each (2)
  *   BENCH_FOLLOWERS / BENCH_HOSTS   fan-out size (1000 / 20)
  *   BENCH_BASELINE=<dir>  another FediFlow tree (a checkout with its own node_modules, e.g. main's) measured
  *                         in the same run: its telemetry on/off servers alternate with this tree's, and its
@@ -27,9 +31,9 @@
  *                         with the V8 flags of package.json), so they override them; recorded in the results
  *   BENCH_CPU_PROF=<dir>  CPU profiles of every Node FediFlow process, one subdirectory per server
  *                         (summarise them with `node bench/profile-summary.ts <dir>/<server>`)
- * README.md is rewritten only by a run of the four default parts. `node bench/run.ts --render`
+ * README.md is rewritten only by a run of the five default parts. `node bench/run.ts --render`
  * re-renders results.md and the README block from results.json.
- * With the defaults a run takes about 5 minutes on 2 cores.
+ * With the defaults a run takes about 10 minutes on 2 cores.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
@@ -37,6 +41,7 @@ import { join } from "node:path";
 import { createSchool, expectStatus } from "../test/support/api.ts";
 import { createTestDatabase, type TestDatabase } from "../test/support/database.ts";
 import { measureFanout } from "./lib/fanout.ts";
+import { measureInProcess, REQUESTS_PER_ROUND, ROUNDS_PER_PROCESS } from "./lib/in-process.ts";
 import { load1, type RoundResult, round, rssMb } from "./lib/measure.ts";
 import {
   type Child,
@@ -48,6 +53,7 @@ import {
   startSeedApp,
   startService,
   telemetryEnv,
+  WITHOUT_ONE_SIGNAL,
 } from "./lib/processes.ts";
 import {
   type Results,
@@ -60,7 +66,7 @@ import {
 } from "./lib/report.ts";
 import { scrapeCost } from "./lib/scrape.ts";
 
-const DEFAULT_PARTS = ["telemetry", "runtimes", "embedded", "fanout"];
+const DEFAULT_PARTS = ["telemetry", "runtimes", "embedded", "inprocess", "fanout"];
 const PARTS = (process.env.BENCH_PARTS ?? DEFAULT_PARTS.join(",")).split(",").map((p) => p.trim());
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
@@ -177,13 +183,7 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
   const onTarget = await addService("on", "node", database, on);
   if (wanted.has("off")) await addService("off", "node", database, telemetryEnv("off", sink.url));
   if (wanted.has("bunOn")) await addService("bunOn", "bun", database, on);
-  // What each signal costs: telemetry on with one signal taken away.
-  const without: [TargetKey, Record<string, string>][] = [
-    ["noTraces", { OTEL_TRACES_EXPORTER: "none" }],
-    ["noOtlpLogs", { OTEL_LOGS_EXPORTER: "none" }],
-    ["noAccessLog", { LOG_LEVEL: "warning" }],
-  ];
-  for (const [key, change] of without)
+  for (const [key, change] of Object.entries(WITHOUT_ONE_SIGNAL) as [TargetKey, Record<string, string>][])
     if (wanted.has(key)) await addService(key, "node", database, { ...on, ...change });
   if (wanted.has("baseOn")) await addService("baseOn", "node", database, on, BASELINE);
   if (wanted.has("baseOff"))
@@ -386,6 +386,22 @@ async function main(): Promise<void> {
       await measureHttp(results, stops);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => log(`stopping: ${String(e)}`));
+  }
+  if (PARTS.includes("inprocess")) {
+    const database = await createTestDatabase();
+    const sink = await startOtlpSink();
+    try {
+      const cycles = Number(process.env.BENCH_IN_PROCESS_CYCLES ?? 2);
+      results.inProcess = {
+        requestsPerRound: REQUESTS_PER_ROUND,
+        roundsPerProcess: ROUNDS_PER_PROCESS,
+        cycles,
+        cpuMicrosPerRequest: await measureInProcess({ database, sinkUrl: sink.url, cycles, log }),
+      };
+    } finally {
+      await sink.stop();
+      await database.drop();
+    }
   }
   if (PARTS.includes("fanout")) {
     const fanout = (root: string | undefined, profile: string) =>

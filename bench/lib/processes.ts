@@ -99,6 +99,22 @@ export function telemetryEnv(telemetry: "on" | "off", sinkUrl: string): Record<s
     : { OTEL_SDK_DISABLED: "true", METRICS_ENABLED: "false", LOG_LEVEL: "error" };
 }
 
+/** What each signal costs: telemetry on (telemetryEnv) with one signal taken away. */
+export const WITHOUT_ONE_SIGNAL = {
+  noTraces: { OTEL_TRACES_EXPORTER: "none" },
+  noOtlpLogs: { OTEL_LOGS_EXPORTER: "none" },
+  noAccessLog: { LOG_LEVEL: "warning" },
+} as const;
+
+/**
+ * The V8 and Node flags of `npm start`'s command (package.json's start script: those before its
+ * `--import`), for processes that run FediFlow's code in another way.
+ */
+export function startFlags(): string[] {
+  const args = startCommand(root).slice(1);
+  return args.slice(0, args.indexOf("--import"));
+}
+
 export interface ServiceOptions {
   runtime: Runtime;
   /** The FediFlow tree to run (its own src/ and node_modules/): this checkout unless given (BENCH_BASELINE). */

@@ -87,6 +87,14 @@ export interface Results {
   /** The baseline tree's fan-out, measured just before this tree's. */
   fanoutBaseline?: FanoutResult[];
   soak?: { collectorDown: SoakResult; collectorUp: SoakResult };
+  /** The read route inside one process per setting, `app.request()` (bench/lib/in-process.ts). */
+  inProcess?: {
+    requestsPerRound: number;
+    roundsPerProcess: number;
+    cycles: number;
+    /** CPU µs per request of every round, cycle by cycle, in the order measured. */
+    cpuMicrosPerRequest: Partial<Record<TargetKey, number[]>>;
+  };
   /** The telemetry servers again, every one at the same request rate, below saturation (bench/run.ts). */
   fixedRate?: { requestsPerSecond: number; http: Partial<Record<TargetKey, LoadFigures>> };
   /** /metrics render time and size with 50 routes x 20 tenants (bench/lib/scrape.ts). */
@@ -120,7 +128,7 @@ export function summarize(rounds: RoundResult[]): LoadFigures {
 export interface Figure {
   name: string;
   value: number | undefined;
-  unit: "×" | "MB" | "/s" | "ms" | "";
+  unit: "×" | "MB" | "/s" | "ms" | "µs" | "";
   goal?: { op: ">=" | "<="; target: number };
   /** Lowest and highest value of the same ratio taken round by round (see roundRatios). */
   range?: [number, number];
@@ -134,7 +142,7 @@ const ratio = (a: number | undefined, b: number | undefined): number | undefined
  * other, measured a few seconds apart in the same alternation — as [lowest, highest]. The machine's
  * speed drifts between rounds; the spread says how far one run's ratio of medians can be trusted.
  */
-function roundRatios(a: LoadFigures | undefined, b: LoadFigures | undefined): [number, number] | undefined {
+function roundRatios(a: CpuFigures | undefined, b: CpuFigures | undefined): [number, number] | undefined {
   const x = a?.cpuMicrosPerRound;
   const y = b?.cpuMicrosPerRound;
   if (!x || !y || x.length === 0 || x.length !== y.length) return undefined;
@@ -142,11 +150,13 @@ function roundRatios(a: LoadFigures | undefined, b: LoadFigures | undefined): [n
   return ratios.length === x.length ? [Math.min(...ratios), Math.max(...ratios)] : undefined;
 }
 
+type CpuFigures = Pick<LoadFigures, "cpuMicrosPerRequest" | "cpuMicrosPerRound">;
+
 /** A CPU-per-request ratio of two targets with its round-by-round spread. */
 const cpuRatio = (
   name: string,
-  a: LoadFigures | undefined,
-  b: LoadFigures | undefined,
+  a: CpuFigures | undefined,
+  b: CpuFigures | undefined,
   goal?: Figure["goal"],
 ): Figure => ({
   name,
@@ -155,6 +165,33 @@ const cpuRatio = (
   range: roundRatios(a, b),
   ...(goal ? { goal } : {}),
 });
+/** One in-process setting: the median of all its rounds, and the rounds to pair with another's. */
+function inProcessFigures(results: Results, key: TargetKey): CpuFigures | undefined {
+  const rounds = results.inProcess?.cpuMicrosPerRequest[key];
+  return rounds?.length
+    ? { cpuMicrosPerRequest: Math.round(median(rounds)), cpuMicrosPerRound: rounds }
+    : undefined;
+}
+
+/** In process: telemetry on against off, and what each signal adds to a request (µs, on minus without it). */
+function inProcessFiguresList(results: Results): Figure[] {
+  const of = (key: TargetKey) => inProcessFigures(results, key)?.cpuMicrosPerRequest;
+  const on = of("on");
+  const cost = (name: string, without: TargetKey): Figure => {
+    const rest = of(without);
+    return { name, value: on === undefined || rest === undefined ? undefined : on - rest, unit: "µs" };
+  };
+  return [
+    cpuRatio(
+      "in process: telemetry on / off, CPU per request",
+      inProcessFigures(results, "on"),
+      inProcessFigures(results, "off"),
+    ),
+    cost("in process: traces, CPU µs per request", "noTraces"),
+    cost("in process: OTLP log export, CPU µs per request", "noOtlpLogs"),
+    cost("in process: the access log line, CPU µs per request", "noAccessLog"),
+  ];
+}
 
 /** The ratios and absolute figures the issue sets goals for, computed from one run. */
 export function figures(results: Results): Figure[] {
@@ -221,6 +258,7 @@ export function figures(results: Results): Figure[] {
     cpuRatio("cost of traces, CPU per request", on, results.http.noTraces),
     cpuRatio("cost of OTLP log export, CPU per request", on, results.http.noOtlpLogs),
     cpuRatio("cost of the access log line, CPU per request", on, results.http.noAccessLog),
+    ...inProcessFiguresList(results),
     ...[one, two].flatMap((f, i): Figure[] => {
       const workers = i === 0 ? "1 worker" : "2 workers";
       return [
@@ -310,10 +348,12 @@ function aligned(rows: string[][]): string[] {
 
 /** The whole result as Markdown: servers, fan-out, then every ratio with its goal. */
 export function renderTable(results: Results): string {
-  const lines = [
-    "| read route, 32 connections | req/s | p50 ms | p99 ms | CPU µs/req | RSS under load MB | RSS at rest MB (heap) | RSS after load MB | errors | load avg |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ];
+  const lines: string[] = [];
+  if (Object.keys(results.http).length > 0)
+    lines.push(
+      "| read route, 32 connections | req/s | p50 ms | p99 ms | CPU µs/req | RSS under load MB | RSS at rest MB (heap) | RSS after load MB | errors | load avg |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
   for (const [key, label] of Object.entries(TARGETS) as [TargetKey, string][]) {
     const r = results.http[key];
     if (!r) continue;
@@ -334,6 +374,21 @@ export function renderTable(results: Results): string {
       if (r)
         lines.push(
           `| ${label} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMicrosPerRequest} | ${r.errors} | ${r.load} |`,
+        );
+    }
+  }
+  if (results.inProcess) {
+    const { requestsPerRound, roundsPerProcess, cycles } = results.inProcess;
+    lines.push(
+      "",
+      `| in process (\`app.request\`), ${cycles} × ${roundsPerProcess} rounds of ${requestsPerRound} requests | CPU µs/req | lowest | highest |`,
+      "| --- | ---: | ---: | ---: |",
+    );
+    for (const [key, label] of Object.entries(TARGETS) as [TargetKey, string][]) {
+      const rounds = results.inProcess.cpuMicrosPerRequest[key];
+      if (rounds?.length)
+        lines.push(
+          `| ${label} | ${Math.round(median(rounds))} | ${Math.min(...rounds)} | ${Math.max(...rounds)} |`,
         );
     }
   }

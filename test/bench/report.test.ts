@@ -194,6 +194,41 @@ test("fixed-rate rounds: their own table and the CPU ratio at one rate, judged a
   assert.doesNotMatch(renderTable(results()), /fixed/);
 });
 
+test("in process: medians of every round, the on/off ratio with its spread, and each signal's cost in µs", () => {
+  const measured: Results = {
+    ...results(),
+    inProcess: {
+      requestsPerRound: 3000,
+      roundsPerProcess: 2,
+      cycles: 1,
+      cpuMicrosPerRequest: { off: [300, 320], on: [420, 400], noTraces: [360, 370], noAccessLog: [350, 340] },
+    },
+  };
+  const byName = new Map(figures(measured).map((f) => [f.name, f]));
+  const ratio = byName.get("in process: telemetry on / off, CPU per request");
+  assert.equal(ratio?.value, 1.32); // 410 / 310
+  assert.deepEqual(ratio?.range, [1.25, 1.4]); // 400 / 320, 420 / 300
+  assert.equal(byName.get("in process: traces, CPU µs per request")?.value, 45); // 410 - 365
+  assert.equal(byName.get("in process: the access log line, CPU µs per request")?.value, 65);
+  // A setting not measured: no value.
+  assert.equal(byName.get("in process: OTLP log export, CPU µs per request")?.value, undefined);
+  const table = renderTable(measured);
+  const row = table
+    .split("\n")
+    .find((line) => line.startsWith("| FediFlow, Node, telemetry on but no traces"));
+  assert.deepEqual(
+    row
+      ?.split("|")
+      .map((cell) => cell.trim())
+      .slice(1, -1),
+    ["FediFlow, Node, telemetry on but no traces (`OTEL_TRACES_EXPORTER=none`)", "365", "360", "370"],
+  );
+  assert.match(table, /\| in process \(`app.request`\), 1 × 2 rounds of 3000 requests/);
+  assert.match(table, /\| in process: traces, CPU µs per request +\| +45 µs \|/);
+  // Only the in-process part measured: no empty read-route table.
+  assert.doesNotMatch(renderTable({ ...measured, http: {}, fanout: [] }), /read route, 32 connections/);
+});
+
 test("replaceBlock rewrites only what lies between the markers", () => {
   const readme = "intro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\noutro\n";
   assert.equal(
