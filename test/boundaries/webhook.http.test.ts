@@ -232,6 +232,42 @@ test("receiver names are Alertmanager configuration strings of any length: one o
   assert.equal((await history(fp))[0]?.receiver, receiver);
 });
 
+describe("the webhook's own limit, above the API's", () => {
+  let strict: Target;
+  before(async () => {
+    strict = await startTarget({ BODY_LIMIT_BYTES: String(64 * 1024) });
+  });
+  after(() => strict.close());
+
+  test("a batch over BODY_LIMIT_BYTES is accepted on the webhook and refused (413) everywhere else", async () => {
+    const alerts = Array.from({ length: 20 }, () => {
+      const a = alert(freshFingerprint(), "firing", "2026-11-25T18:00:00Z");
+      a.annotations.description = "x".repeat(8 * 1024);
+      return a;
+    });
+    const body = notification(alerts);
+    assert.ok(Buffer.byteLength(JSON.stringify(body)) > 128 * 1024);
+    const platform = new Api(strict.fetch, { token: ADMIN_TOKEN });
+    const accepted = await platform.post<{ received: number }>("/ops/alerts", body);
+    expectStatus(accepted, 200);
+    assert.equal(accepted.body.received, alerts.length);
+    // The same bytes to another route, and to the webhook's path with a trailing slash (another path).
+    for (const path of ["/tenants", "/ops/alerts/"]) {
+      const refused = await platform
+        .post<{ error: { code: string } }>(path, body)
+        .catch((error: Error) => error);
+      if (refused instanceof Error) {
+        // Bun closes the connection under a client still sending (README, "Bun and Deno").
+        assert.equal(strict.kind, "bun", String(refused));
+        assert.match(String((refused.cause as { code?: string })?.code), /^(EPIPE|ECONNRESET)$/);
+        continue;
+      }
+      assert.equal(refused.status, 413, `${path}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error.code, "payload_too_large");
+    }
+  });
+});
+
 describe("a body over the webhook's limit", () => {
   let small: Target;
   before(async () => {
