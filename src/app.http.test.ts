@@ -52,9 +52,9 @@ describe("bad input gets a precise 4xx", () => {
     const body = JSON.stringify({ title: "x".repeat(5 * 1024 * 1024), course_type: "live" });
     const sent = raw("/api/v1/courses", { method: "POST", headers: authHeaders(), body });
     // The 413 is sent as soon as Content-Length exceeds the limit, while the client is still sending.
-    // Node and Deno keep reading (a lingering close, RFC 9112 §9.6) so the client reads it; Bun closes
-    // the connection at once, so a client still writing may get EPIPE/ECONNRESET instead (README,
-    // "Bun and Deno"). On Bun either outcome is Bun's; never another status.
+    // Node (lingering-close.ts) and Deno keep reading (a lingering close, RFC 9112 §9.6) so the client
+    // reads it; Bun closes the connection at once, so a client still writing may get EPIPE/ECONNRESET
+    // instead (README, "Bun and Deno"). On Bun either outcome is Bun's; never another status.
     const response = target.kind === "bun" ? await sent.catch((error: Error) => error) : await sent;
     if (response instanceof Error) {
       assert.match(

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { lingeringClose } from "./lingering-close.ts";
 
 type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 
@@ -132,6 +133,8 @@ export async function startServer(fetch: Fetch, options: ServerOptions): Promise
       () => resolve(s),
     );
   });
+  // A 413 sent before the body was read must reach a client still sending it (RFC 9112 §9.6).
+  server.prependListener("request", lingeringClose());
   // Before the adapter's own listener, so the header is in place whenever the response is written.
   server.prependListener(
     "request",
