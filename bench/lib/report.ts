@@ -128,7 +128,7 @@ export function summarize(rounds: RoundResult[]): LoadFigures {
 export interface Figure {
   name: string;
   value: number | undefined;
-  unit: "×" | "MB" | "/s" | "ms" | "µs" | "";
+  unit: "×" | "MB" | "/s" | "ms" | "";
   goal?: { op: ">=" | "<="; target: number };
   /** Lowest and highest value of the same ratio taken round by round (see roundRatios). */
   range?: [number, number];
@@ -173,23 +173,19 @@ function inProcessFigures(results: Results, key: TargetKey): CpuFigures | undefi
     : undefined;
 }
 
-/** In process: telemetry on against off, and what each signal adds to a request (µs, on minus without it). */
+/**
+ * In process: telemetry on against off, and what each signal costs (on against on without it), each
+ * with its round-by-round spread: on a noisy machine a difference of medians alone can even come out
+ * negative.
+ */
 function inProcessFiguresList(results: Results): Figure[] {
-  const of = (key: TargetKey) => inProcessFigures(results, key)?.cpuMicrosPerRequest;
-  const on = of("on");
-  const cost = (name: string, without: TargetKey): Figure => {
-    const rest = of(without);
-    return { name, value: on === undefined || rest === undefined ? undefined : on - rest, unit: "µs" };
-  };
+  const on = inProcessFigures(results, "on");
+  const against = (name: string, other: TargetKey) => cpuRatio(name, on, inProcessFigures(results, other));
   return [
-    cpuRatio(
-      "in process: telemetry on / off, CPU per request",
-      inProcessFigures(results, "on"),
-      inProcessFigures(results, "off"),
-    ),
-    cost("in process: traces, CPU µs per request", "noTraces"),
-    cost("in process: OTLP log export, CPU µs per request", "noOtlpLogs"),
-    cost("in process: the access log line, CPU µs per request", "noAccessLog"),
+    against("in process: telemetry on / off, CPU per request", "off"),
+    against("in process: cost of traces, CPU per request", "noTraces"),
+    against("in process: cost of OTLP log export, CPU per request", "noOtlpLogs"),
+    against("in process: cost of the access log line, CPU per request", "noAccessLog"),
   ];
 }
 

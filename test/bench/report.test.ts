@@ -194,7 +194,7 @@ test("fixed-rate rounds: their own table and the CPU ratio at one rate, judged a
   assert.doesNotMatch(renderTable(results()), /fixed/);
 });
 
-test("in process: medians of every round, the on/off ratio with its spread, and each signal's cost in µs", () => {
+test("in process: medians of every round, the on/off ratio and each signal's cost, with their spread", () => {
   const measured: Results = {
     ...results(),
     inProcess: {
@@ -208,10 +208,12 @@ test("in process: medians of every round, the on/off ratio with its spread, and 
   const ratio = byName.get("in process: telemetry on / off, CPU per request");
   assert.equal(ratio?.value, 1.32); // 410 / 310
   assert.deepEqual(ratio?.range, [1.25, 1.4]); // 400 / 320, 420 / 300
-  assert.equal(byName.get("in process: traces, CPU µs per request")?.value, 45); // 410 - 365
-  assert.equal(byName.get("in process: the access log line, CPU µs per request")?.value, 65);
+  const traces = byName.get("in process: cost of traces, CPU per request");
+  assert.equal(traces?.value, 1.12); // 410 / 365
+  assert.deepEqual(traces?.range, [1.08, 1.17]); // 400 / 370, 420 / 360
+  assert.equal(byName.get("in process: cost of the access log line, CPU per request")?.value, 1.19); // 410 / 345
   // A setting not measured: no value.
-  assert.equal(byName.get("in process: OTLP log export, CPU µs per request")?.value, undefined);
+  assert.equal(byName.get("in process: cost of OTLP log export, CPU per request")?.value, undefined);
   const table = renderTable(measured);
   const row = table
     .split("\n")
@@ -224,7 +226,7 @@ test("in process: medians of every round, the on/off ratio with its spread, and 
     ["FediFlow, Node, telemetry on but no traces (`OTEL_TRACES_EXPORTER=none`)", "365", "360", "370"],
   );
   assert.match(table, /\| in process \(`app.request`\), 1 × 2 rounds of 3000 requests/);
-  assert.match(table, /\| in process: traces, CPU µs per request +\| +45 µs \|/);
+  assert.match(table, /\| in process: cost of traces, CPU per request +\| +1\.12× \| +1\.08–1\.17 \|/);
   // Only the in-process part measured: no empty read-route table.
   assert.doesNotMatch(renderTable({ ...measured, http: {}, fanout: [] }), /read route, 32 connections/);
 });
