@@ -232,6 +232,15 @@ test("receiver names are Alertmanager configuration strings of any length: one o
   assert.equal((await history(fp))[0]?.receiver, receiver);
 });
 
+/** 20 new firing alerts with 8 KiB descriptions each: a batch of ~165 KB. */
+function largeBatch(startsAt: string): WebhookAlert[] {
+  return Array.from({ length: 20 }, () => {
+    const a = alert(freshFingerprint(), "firing", startsAt);
+    a.annotations.description = "x".repeat(8 * 1024);
+    return a;
+  });
+}
+
 describe("the webhook's own limit, above the API's", () => {
   let strict: Target;
   before(async () => {
@@ -240,11 +249,7 @@ describe("the webhook's own limit, above the API's", () => {
   after(() => strict.close());
 
   test("a batch over BODY_LIMIT_BYTES is accepted on the webhook and refused (413) everywhere else", async () => {
-    const alerts = Array.from({ length: 20 }, () => {
-      const a = alert(freshFingerprint(), "firing", "2026-11-25T18:00:00Z");
-      a.annotations.description = "x".repeat(8 * 1024);
-      return a;
-    });
+    const alerts = largeBatch("2026-11-25T18:00:00Z");
     const body = notification(alerts);
     assert.ok(Buffer.byteLength(JSON.stringify(body)) > 128 * 1024);
     const platform = new Api(strict.fetch, { token: ADMIN_TOKEN });
@@ -276,11 +281,7 @@ describe("a body over the webhook's limit", () => {
   after(() => small.close());
 
   test("is answered with a status Alertmanager retries (503 and Retry-After), never 413", async () => {
-    const alerts = Array.from({ length: 20 }, () => {
-      const a = alert(freshFingerprint(), "firing", "2026-11-25T17:00:00Z");
-      a.annotations.description = "x".repeat(8 * 1024);
-      return a;
-    });
+    const alerts = largeBatch("2026-11-25T17:00:00Z");
     const response = await new Api(small.fetch, { token: ADMIN_TOKEN }).post<{ error: { code: string } }>(
       "/ops/alerts",
       notification(alerts),
