@@ -233,15 +233,8 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
       rate,
     });
   for (const t of targets) await roundOf(t); // warm-up: JIT, pools, caches
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const t of targets) {
-      const r = await roundOf(t);
-      t.rounds.push(r);
-      log(
-        `round ${i + 1}/${ROUNDS} ${t.key}: ${Math.round(r.requestsPerSecond)} req/s, ${r.cpuMicrosPerRequest} µs/req, ${r.rssMb} MB`,
-      );
-    }
-  }
+  const saturated = await alternatingRounds(targets, (t) => roundOf(t), "");
+  for (const t of targets) t.rounds = saturated.get(t.key) ?? [];
   if (PARTS.includes("telemetry"))
     results.fixedRate = await fixedRateRounds(
       targets.filter((t) => FIXED_RATE_TARGETS.includes(t.key)),
@@ -279,6 +272,28 @@ async function measureHttp(results: Results, stops: (() => Promise<unknown>)[]):
 }
 
 /**
+ * BENCH_ROUNDS rounds of `run` per target, the targets alternating within each round (so drift in the
+ * machine's speed hits every one alike); every round is logged, prefixed by `label`.
+ */
+async function alternatingRounds(
+  targets: Target[],
+  run: (t: Target) => Promise<RoundResult>,
+  label: string,
+): Promise<Map<TargetKey, RoundResult[]>> {
+  const rounds = new Map<TargetKey, RoundResult[]>(targets.map((t) => [t.key, []]));
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const t of targets) {
+      const r = await run(t);
+      rounds.get(t.key)?.push(r);
+      log(
+        `${label}round ${i + 1}/${ROUNDS} ${t.key}: ${Math.round(r.requestsPerSecond)} req/s, ${r.cpuMicrosPerRequest} µs/req, ${r.rssMb} MB`,
+      );
+    }
+  }
+  return rounds;
+}
+
+/**
  * The servers the fixed-rate rounds compare: telemetry on and off, of this tree and of the baseline,
  * and the servers with one signal taken away (BENCH_PARTS=signals).
  */
@@ -304,16 +319,7 @@ async function fixedRateRounds(
 ): Promise<NonNullable<Results["fixedRate"]>> {
   const slowest = Math.min(...targets.map((t) => summarize(t.rounds).requestsPerSecond));
   const rate = Number(process.env.BENCH_FIXED_RATE ?? Math.max(50, Math.floor(slowest / 2 / 50) * 50));
-  const rounds = new Map<TargetKey, RoundResult[]>(targets.map((t) => [t.key, []]));
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const t of targets) {
-      const r = await roundOf(t, rate);
-      rounds.get(t.key)?.push(r);
-      log(
-        `fixed ${rate} req/s, round ${i + 1}/${ROUNDS} ${t.key}: ${Math.round(r.requestsPerSecond)} req/s, ${r.cpuMicrosPerRequest} µs/req`,
-      );
-    }
-  }
+  const rounds = await alternatingRounds(targets, (t) => roundOf(t, rate), `fixed ${rate} req/s, `);
   return {
     requestsPerSecond: rate,
     http: Object.fromEntries([...rounds].map(([key, r]) => [key, summarize(r)])),

@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import type { TestDatabase } from "../../test/support/database.ts";
 import { testCacheEnv } from "../../test/support/database.ts";
-import { startFlags, telemetryEnv, WITHOUT_ONE_SIGNAL } from "./processes.ts";
+import { startFlags, telemetryEnv, track, WITHOUT_ONE_SIGNAL } from "./processes.ts";
 import type { TargetKey } from "./report.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -21,13 +21,15 @@ export const ROUNDS_PER_PROCESS = 5;
 
 /** One process of bench/in-process-app.ts with `env`: its CPU µs per request, one figure per round. */
 async function inProcessRounds(env: Record<string, string>): Promise<number[]> {
-  const child = fork(join(root, "bench", "in-process-app.ts"), {
-    cwd: root,
-    execArgv: [...startFlags(), "--import", "./src/platform/telemetry/instrumentation.ts"],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    // Log lines go to a pipe that is read, as a log collector would read them.
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
+  const child = track(
+    fork(join(root, "bench", "in-process-app.ts"), {
+      cwd: root,
+      execArgv: [...startFlags(), "--import", "./src/platform/telemetry/instrumentation.ts"],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      // Log lines go to a pipe that is read, as a log collector would read them.
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    }),
+  );
   child.stdout?.resume();
   const stderr: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => {

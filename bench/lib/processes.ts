@@ -20,7 +20,8 @@ process.on("exit", () => {
   for (const child of started)
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
 });
-function track(child: ChildProcess): ChildProcess {
+/** Registers a child process to be stopped (SIGTERM to its PID) when the benchmark exits. */
+export function track(child: ChildProcess): ChildProcess {
   started.add(child);
   child.once("exit", () => started.delete(child));
   return child;

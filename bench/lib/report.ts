@@ -381,10 +381,11 @@ export function renderTable(results: Results): string {
       "| --- | ---: | ---: | ---: |",
     );
     for (const [key, label] of Object.entries(TARGETS) as [TargetKey, string][]) {
-      const rounds = results.inProcess.cpuMicrosPerRequest[key];
-      if (rounds?.length)
+      const figures = inProcessFigures(results, key);
+      const rounds = figures?.cpuMicrosPerRound;
+      if (figures && rounds)
         lines.push(
-          `| ${label} | ${Math.round(median(rounds))} | ${Math.min(...rounds)} | ${Math.max(...rounds)} |`,
+          `| ${label} | ${figures.cpuMicrosPerRequest} | ${Math.min(...rounds)} | ${Math.max(...rounds)} |`,
         );
     }
   }
