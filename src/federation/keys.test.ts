@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import { exportJwk, generateCryptoKeyPair } from "@fedify/fedify";
 import { connectMigratedTestDatabase } from "../../test/support/migrated-database.ts";
 import type { Database } from "../platform/db/client.ts";
-import { createKeyStore, RSA_MODULUS_BITS } from "./keys.ts";
+import { createKeyStore, type KeyPair } from "./keys.ts";
 
 let db: Database;
 let close: () => Promise<void>;
@@ -13,8 +13,6 @@ before(async () => {
 });
 
 after(() => close?.());
-
-type KeyPair = Awaited<ReturnType<typeof generateCryptoKeyPair>>;
 
 /** The modulus of an RSA key in bits, read from its public JWK (RFC 7518 §6.3.1.1: `n`, base64url). */
 async function modulusBits(key: KeyPair["publicKey"]): Promise<number> {
@@ -26,7 +24,6 @@ test("a new actor gets a 2048-bit RSA key and an Ed25519 key, stored and served 
   const keys = createKeyStore(db.sql);
   const [rsa, ed25519] = await keys.keyPairs("0b5e8c5e-6f0a-4d39-9d43-0d1e1f3b2a01", async () => true);
   assert.ok(rsa && ed25519);
-  assert.equal(RSA_MODULUS_BITS, 2048);
   assert.equal(rsa.privateKey.algorithm.name, "RSASSA-PKCS1-v1_5");
   assert.equal((rsa.privateKey.algorithm as { modulusLength?: number }).modulusLength, 2048);
   assert.equal(await modulusBits(rsa.publicKey), 2048);

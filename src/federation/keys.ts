@@ -1,22 +1,34 @@
+import type { webcrypto } from "node:crypto";
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import type { Sql } from "../platform/db/client.ts";
 
 type Jwk = Awaited<ReturnType<typeof exportJwk>>;
-type KeyPair = Awaited<ReturnType<typeof generateCryptoKeyPair>>;
+/**
+ * A WebCrypto key pair. Named from node:crypto's types: Fedify's declarations name the DOM's global
+ * `CryptoKeyPair`, which this project's libraries (ES2024, Node) do not declare, so through Fedify the
+ * type would check nothing.
+ */
+export type KeyPair = webcrypto.CryptoKeyPair;
 
 const ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
 const MAX_CACHED = 2000;
 
 /**
- * Modulus of a new actor's RSA key, in bits: 2048, as Mastodon's (`Account#generate_keys`) and most of
- * the fediverse's; 112-bit strength, acceptable through 2030 (NIST SP 800-57 Part 1 Rev. 5, tables 2
- * and 4). Fedify's `generateCryptoKeyPair()` makes 4096-bit keys, and every delivery is one RSA
- * signature: 5.5 ms of CPU at 4096 bits against 1.0 ms at 2048 on the benchmark machine, which made
- * signing the limit of a fan-out (issue 18). Keys already stored keep their size.
+ * Modulus of a new actor's RSA key, in bits: 2048, as Mastodon's (`Account#generate_keys`); 112-bit
+ * strength, acceptable through 2030 (NIST SP 800-57 Part 1 Rev. 5, tables 2 and 4). Fedify's
+ * `generateCryptoKeyPair()` makes 4096-bit keys, and every delivery is one RSA signature: 5.5 ms of
+ * CPU at 4096 bits against 1.0 ms at 2048 on the benchmark machine, which made signing the limit of a
+ * fan-out (issue 18). Keys are kept for good (actors are never deleted), so a key made now would still
+ * sign after 2030: that needs key rotation (an actor `Update` carrying the new key), which FediFlow does
+ * not do yet. Keys already stored keep their size.
  */
-export const RSA_MODULUS_BITS = 2048;
+const RSA_MODULUS_BITS = 2048;
 
-/** A new key pair: RSASSA-PKCS1-v1_5 with SHA-256 (HTTP Signatures) or Ed25519 (Object Integrity Proofs, FEP-8b32). */
+/**
+ * A new key pair: RSASSA-PKCS1-v1_5 with SHA-256 and public exponent 65537 (HTTP Signatures), or
+ * Ed25519 (Object Integrity Proofs, FEP-8b32). Extractable, because the pair is stored as JWK
+ * (`exportJwk` throws a TypeError for a key that is not).
+ */
 function generateKeyPair(algorithm: (typeof ALGORITHMS)[number]): Promise<KeyPair> {
   if (algorithm === "Ed25519") return generateCryptoKeyPair(algorithm);
   return crypto.subtle.generateKey(
