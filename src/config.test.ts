@@ -45,3 +45,13 @@ test("bounds default to a few seconds, and a header timeout longer than the requ
     (error: unknown) => error instanceof ConfigError && error.message.includes("HTTP_HEADERS_TIMEOUT_MS"),
   );
 });
+
+test("queue concurrency: 64 in a dedicated worker, 16 where the web runs too, a set value wins", () => {
+  assert.equal(loadConfig({ NODE_TYPE: "worker" }).federation.queue.concurrency, 64);
+  assert.equal(loadConfig({}).federation.queue.concurrency, 16);
+  assert.equal(loadConfig({ NODE_TYPE: "web" }).federation.queue.concurrency, 16);
+  assert.equal(
+    loadConfig({ NODE_TYPE: "worker", FEDERATION_QUEUE_CONCURRENCY: "8" }).federation.queue.concurrency,
+    8,
+  );
+});

@@ -37,10 +37,8 @@ const envSchema = z.object({
   // Deliveries and fetches to loopback/private addresses are refused unless this is set (tests only).
   FEDERATION_ALLOW_PRIVATE_ADDRESSES: bool.default(false),
   FEDERATION_INBOX_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
-  // Deliveries in flight per worker. Each mostly waits on a remote server (50-500 ms away in the
-  // fediverse), so 16 capped a worker near 16 / RTT deliveries a second; 64 was ~10 % faster on
-  // loopback as well (docs/performance.md, phase 4), and FEDERATION_QUEUE_PER_HOST keeps hosts spared.
-  FEDERATION_QUEUE_CONCURRENCY: int(1, 256).default(64),
+  // Queue tasks in flight per process that drains the queue; unset: see federationQueueConcurrency().
+  FEDERATION_QUEUE_CONCURRENCY: int(1, 256).optional(),
   FEDERATION_QUEUE_PER_HOST: int(1, 256).default(4),
   FEDERATION_QUEUE_POLL_MS: int(10, 60_000).default(1000),
   // Renewed by the running worker every third of it, so it only bounds how long a crashed worker's
@@ -140,6 +138,19 @@ export interface FederationConfig {
 }
 
 /** Reads and validates the environment once; every other module receives the resulting object. */
+/**
+ * Default count of queue tasks (deliveries, received activities, fan-outs) one process runs at once.
+ * A worker process (`NODE_TYPE=worker`, which compose and Kubernetes route no API traffic to) runs 64:
+ * a delivery mostly waits on a server 50-500 ms away, so 16 capped a worker near 16 / RTT deliveries a
+ * second, and on loopback 64 delivered ~10 % faster (docs/performance.md, phase 4), while
+ * `FEDERATION_QUEUE_PER_HOST` still bounds what one host gets. Where the web runs too (`all`, as
+ * `npm start` runs), 16, so that received activities do not crowd API requests out of the database
+ * pool.
+ */
+function federationQueueConcurrency(nodeType: "all" | "web" | "worker"): number {
+  return nodeType === "worker" ? 64 : 16;
+}
+
 export function loadConfig(env: Env): Config {
   // An empty variable means "unset", as in most deployment tools.
   const present = Object.fromEntries(
@@ -188,7 +199,7 @@ export function loadConfig(env: Env): Config {
       allowPrivateAddresses: e.FEDERATION_ALLOW_PRIVATE_ADDRESSES,
       inboxBodyLimitBytes: e.FEDERATION_INBOX_BODY_LIMIT_BYTES,
       queue: {
-        concurrency: e.FEDERATION_QUEUE_CONCURRENCY,
+        concurrency: e.FEDERATION_QUEUE_CONCURRENCY ?? federationQueueConcurrency(e.NODE_TYPE),
         perHost: e.FEDERATION_QUEUE_PER_HOST,
         pollMs: e.FEDERATION_QUEUE_POLL_MS,
         leaseMs: e.FEDERATION_QUEUE_LEASE_MS,
