@@ -33,6 +33,7 @@ interface Report {
   rejected: number;
   pending: number;
   pendingByKind: Record<string, number>;
+  pendingAgesMs: number[];
   workersFinished: boolean;
   terminated: number;
   halves: number;
@@ -75,7 +76,11 @@ for (const runtime of ["node", "bun", "deno"] as const) {
     assert.ok(report, "the fixture printed its report");
     assert.ok(report.terminated >= 3, `backends were terminated (${report.terminated})`);
     assert.ok(report.rejected > 0, "terminated connections rejected some queries");
-    assert.equal(report.pending, 0, `queries still pending: ${JSON.stringify(report.pendingByKind)}`);
+    assert.equal(
+      report.pending,
+      0,
+      `queries still pending: ${JSON.stringify(report.pendingByKind)}, waiting for ${report.pendingAgesMs.join(", ")} ms; report ${JSON.stringify(report)}`,
+    );
     assert.ok(report.workersFinished, "every worker finished");
     assert.equal(report.halves, 0, "no transaction left half of its rows");
   });
