@@ -137,7 +137,6 @@ export interface FederationConfig {
   metricsMaxInstances: number;
 }
 
-/** Reads and validates the environment once; every other module receives the resulting object. */
 /**
  * Default count of queue tasks (deliveries, received activities, fan-outs) one process runs at once.
  * A worker process (`NODE_TYPE=worker`, which compose and Kubernetes route no API traffic to) runs 64:
@@ -147,10 +146,11 @@ export interface FederationConfig {
  * `npm start` runs), 16, so that received activities do not crowd API requests out of the database
  * pool.
  */
-function federationQueueConcurrency(nodeType: "all" | "web" | "worker"): number {
+function federationQueueConcurrency(nodeType: Config["nodeType"]): number {
   return nodeType === "worker" ? 64 : 16;
 }
 
+/** Reads and validates the environment once; every other module receives the resulting object. */
 export function loadConfig(env: Env): Config {
   // An empty variable means "unset", as in most deployment tools.
   const present = Object.fromEntries(
