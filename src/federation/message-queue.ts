@@ -39,6 +39,9 @@ export function noteAttemptError(error: unknown): void {
 /** How long a busy worker waits for more slots to free up before claiming (see listen()). */
 const CLAIM_COALESCE_MS = 5;
 
+/** Payloads (their JSON text) a worker keeps in memory: enough for the fan-outs it delivers at once. */
+const PAYLOAD_CACHE_ENTRIES = 16;
+
 const quiet = <T>(work: () => Promise<T>): Promise<T> =>
   context.with(suppressTracing(context.active()), work);
 
@@ -152,6 +155,7 @@ export class PostgresMessageQueue implements MessageQueue {
     const signal = options?.signal;
     this.#stopping = false;
     await this.#subscribe();
+    await this.#deleteOrphanedPayloads();
     this.#startRenewal();
     const onAbort = () => this.wake();
     let failures = 0;
@@ -228,7 +232,9 @@ export class PostgresMessageQueue implements MessageQueue {
       batch.done = new Promise<void>((resolve) => setTimeout(resolve, 10)).then(() => {
         if (this.#completed === batch) this.#completed = undefined;
         return quiet(async () => {
-          await this.#sql`delete from federation_queue where id = any(${batch.ids}::bigint[])`;
+          const done = await this.#sql<{ payload_id: string | null }[]>`
+            delete from federation_queue where id = any(${batch.ids}::bigint[]) returning payload_id`;
+          await this.#deleteUnreferencedPayloads(done.map((r) => r.payload_id));
         });
       });
       this.#completed = batch;
@@ -307,7 +313,11 @@ export class PostgresMessageQueue implements MessageQueue {
       // at most `perHost` per host (one while the circuit is open), oldest first across hosts. Then
       // lease them atomically (the re-check in the UPDATE makes concurrent workers take distinct rows).
       const rows = await this.#sql<
-        (Omit<QueueTask, "probe"> & { circuit: string | null; reclaimed: boolean })[]
+        (Omit<QueueTask, "probe"> & {
+          payload_id: string | null;
+          circuit: string | null;
+          reclaimed: boolean;
+        })[]
       >`
         with recursive hosts(host) as (
           -- Every distinct host with queued tasks, by a loose index scan (one probe per host), so a
@@ -352,7 +362,8 @@ export class PostgresMessageQueue implements MessageQueue {
           set locked_until = now() + ${this.#tuning.leaseMs} * interval '1 millisecond', attempts = q.attempts + 1
           from picked
           where q.id = picked.id and (q.locked_until is null or q.locked_until < now())
-          returning q.id, q.kind, q.host, q.message, q.attempts, q.created_at, picked.circuit, picked.reclaimed
+          returning q.id, q.kind, q.host, q.message, q.payload_id, q.attempts, q.created_at, picked.circuit,
+                    picked.reclaimed
         )
         select * from leased`;
       const reclaimed = rows.filter((r) => r.reclaimed).length;
@@ -370,12 +381,43 @@ export class PostgresMessageQueue implements MessageQueue {
           set next_attempt_at = now() + ${this.#tuning.leaseMs} * interval '1 millisecond'
           where host = any(${probed as string[]}::text[]) and circuit = 'open'`;
       }
-      return rows.map(({ circuit, reclaimed: _, ...r }) => ({
+      const payloads = await this.#payloads(rows.map((r) => r.payload_id));
+      return rows.map(({ circuit, reclaimed: _, payload_id, message, ...r }) => ({
         ...r,
         id: String(r.id),
+        // Parsed per task, as each task's own message is: a handler cannot alter another task's message.
+        message:
+          payload_id === null
+            ? message
+            : { ...JSON.parse(payloads.get(String(payload_id)) ?? "{}"), ...message },
         probe: circuit === "open",
       }));
     });
+  }
+
+  /** Recently read payloads (their JSON text) by id: a fan-out's tasks share one, read once. */
+  readonly #payloadCache = new Map<string, string>();
+
+  /** The JSON text of the given payloads (`federation_queue_payloads`), from the cache or one query. */
+  async #payloads(ids: (string | null)[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const missing: string[] = [];
+    for (const id of new Set(ids.filter((id) => id !== null).map(String))) {
+      const body = this.#payloadCache.get(id);
+      if (body === undefined) missing.push(id);
+      else found.set(id, body);
+    }
+    if (missing.length === 0) return found;
+    const rows = await this.#sql<{ id: string; body: string }[]>`
+      select id, body::text as body from federation_queue_payloads where id = any(${missing}::bigint[])`;
+    for (const { id, body } of rows) {
+      found.set(String(id), body);
+      // Bounded: payloads are immutable, so dropping the oldest only costs a re-read.
+      if (this.#payloadCache.size >= PAYLOAD_CACHE_ENTRIES)
+        this.#payloadCache.delete(this.#payloadCache.keys().next().value as string);
+      this.#payloadCache.set(String(id), body);
+    }
+    return found;
   }
 
   #start(task: QueueTask, handler: (message: unknown) => Promise<void> | void): void {
@@ -463,16 +505,44 @@ export class PostgresMessageQueue implements MessageQueue {
     }
   }
 
+  /**
+   * Deletes the given payloads that no task refers to any more. Run after the deleting statement has
+   * committed: of two workers finishing a fan-out's last tasks at once, the one checking last sees both
+   * deletions. A payload left behind by a crash in between goes at the next worker start (listen()).
+   */
+  async #deleteUnreferencedPayloads(ids: (string | null)[] | undefined): Promise<void> {
+    const distinct = [...new Set((ids ?? []).filter((id) => id !== null))];
+    if (distinct.length === 0) return;
+    await quiet(
+      () => this.#sql`delete from federation_queue_payloads p where p.id = any(${distinct}::bigint[])
+        and not exists (select 1 from federation_queue q where q.payload_id = p.id)`,
+    );
+  }
+
+  /** Payloads whose tasks are all gone but which a crash kept from being deleted (see above). */
+  async #deleteOrphanedPayloads(): Promise<void> {
+    await quiet(
+      () => this.#sql`delete from federation_queue_payloads p
+        where not exists (select 1 from federation_queue q where q.payload_id = p.id)`,
+    ).catch((error: unknown) =>
+      this.#logger.warn("Deleting orphaned federation queue payloads failed: {error}", { error }),
+    );
+  }
+
   async #bury(task: QueueTask, reason: string, lastError: string): Promise<void> {
     await quiet(() =>
       this.#sql.begin(async (tx) => {
         await tx`insert into federation_dead_letters (id, kind, host, message, attempts, reason, last_error, created_at)
-          select id, kind, host, message, attempts, ${reason}, ${lastError}, created_at
-          from federation_queue where id = ${task.id}
+          select q.id, q.kind, q.host, coalesce(p.body, '{}') || q.message, q.attempts, ${reason}, ${lastError},
+                 q.created_at
+          from federation_queue q left join federation_queue_payloads p on p.id = q.payload_id
+          where q.id = ${task.id}
           on conflict (id) do nothing`;
-        await tx`delete from federation_queue where id = ${task.id}`;
+        const done = await tx<{ payload_id: string | null }[]>`
+          delete from federation_queue where id = ${task.id} returning payload_id`;
+        return done.map((r) => r.payload_id);
       }),
-    );
+    ).then((payloadIds) => this.#deleteUnreferencedPayloads(payloadIds));
     this.#logger.warn("Federation task {id} ({kind} to {host}) given up: {reason}", {
       id: task.id,
       kind: task.kind,

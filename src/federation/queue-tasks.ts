@@ -83,10 +83,27 @@ export function orderingKeyOf(
 }
 
 /**
- * Inserts queue tasks. A task's message may carry a remote activity as received (Fedify queues inbox
- * activities after verifying their signature): its text goes through the platform's one rule for
- * machine feeds (platform/db/text.ts), so U+0000 or an unpaired surrogate cannot make the jsonb insert
- * fail (SQLSTATE 22P05) and the sender's post is kept.
+ * The top-level fields every message of a batch holds as the same object (by reference), e.g. the
+ * activity document and signing keys Fedify puts into each outbox message of one fan-out: stored once
+ * for the batch (`federation_queue_payloads`) instead of once per task. `undefined` when the batch
+ * shares none (or is one message).
+ */
+function sharedFields(messages: readonly Record<string, unknown>[]): string[] | undefined {
+  const [first, ...rest] = messages;
+  if (!first || rest.length === 0) return undefined;
+  const shared = Object.keys(first).filter((key) => {
+    const value = first[key];
+    return typeof value === "object" && value !== null && rest.every((m) => m[key] === value);
+  });
+  return shared.length > 0 ? shared : undefined;
+}
+
+/**
+ * Inserts queue tasks, in one statement. A task's message may carry a remote activity as received
+ * (Fedify queues inbox activities after verifying their signature): its text goes through the
+ * platform's one rule for machine feeds (platform/db/text.ts), so U+0000 or an unpaired surrogate cannot
+ * make the jsonb insert fail (SQLSTATE 22P05) and the sender's post is kept. What the messages share
+ * ({@link sharedFields}) is inserted once as the tasks' payload; each task keeps the rest.
  */
 export async function insertTasks(
   sql: Sql,
@@ -94,20 +111,27 @@ export async function insertTasks(
   options: MessageQueueEnqueueOptions | undefined,
 ): Promise<void> {
   const delay = options?.delay ? durationMs(options.delay) : 0;
-  const rows = messages.map((m) => {
-    const message = replaceUnstorableDeep(m as Record<string, unknown>);
+  const all = messages as readonly Record<string, unknown>[];
+  const shared = sharedFields(all);
+  const payload = shared && replaceUnstorableDeep(Object.fromEntries(shared.map((k) => [k, all[0]?.[k]])));
+  const rows = all.map((m) => {
+    const own = replaceUnstorableDeep(
+      shared ? Object.fromEntries(Object.entries(m).filter(([key]) => !shared.includes(key))) : m,
+    );
+    // Kind, host and ordering key come from the whole message, as the worker will see it.
+    const message = payload ? { ...payload, ...own } : own;
     const { kind, host } = describe(message);
-    return {
-      kind,
-      host,
-      ordering_key: orderingKeyOf(kind, message, options),
-      message,
-      delay_ms: delay,
-    };
+    return { kind, host, ordering_key: orderingKeyOf(kind, message, options), message: own, delay_ms: delay };
   });
   await sql`
-    insert into federation_queue (kind, host, ordering_key, message, available_at)
-    select kind, host, ordering_key, message, now() + delay_ms * interval '1 millisecond'
+    with payload as (
+      insert into federation_queue_payloads (body) select ${payload ? sql.json(payload as never) : null}::jsonb
+      where ${payload !== undefined}
+      returning id
+    )
+    insert into federation_queue (kind, host, ordering_key, message, available_at, payload_id)
+    select kind, host, ordering_key, message, now() + delay_ms * interval '1 millisecond',
+           (select id from payload)
     from jsonb_to_recordset(${sql.json(rows as never)}::jsonb)
       as t(kind text, host text, ordering_key text, message jsonb, delay_ms float8)`;
 }

@@ -102,7 +102,7 @@ test("Create, Updates and Delete recorded without waiting reach every inbox in t
     (sql) => sql<{ calls: number; rows: number }[]>`
       select coalesce(sum(calls), 0)::int as calls, coalesce(sum(rows), 0)::int as rows
       from pg_stat_statements s join pg_database d on d.oid = s.dbid
-      where d.datname = current_database() and s.query ilike 'insert into federation_queue%'`,
+      where d.datname = current_database() and s.query ilike '%insert into federation_queue (%'`,
   );
   const activities = 4 * LESSONS;
   const inserts = statements?.[0];

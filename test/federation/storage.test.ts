@@ -106,6 +106,91 @@ test("the queue delivers each task once, in ordering-key order, retries failures
   assert.deepEqual(await queue.getDepth(), { queued: 0, ready: 0, delayed: 0 });
 });
 
+test("a fan-out's shared activity and keys are stored once, and each task still gets its whole message", async () => {
+  const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
+  queue.setPolicy({
+    before: async () => undefined,
+    after: async (_task, error) => (error === undefined ? undefined : { dead: "refused_by_test" }),
+  });
+  // As Fedify builds a fan-out's outbox messages: the same activity and keys objects in each.
+  const activity = { type: "Create", object: { content: "shared \u0000 text" } };
+  const keys = [{ keyId: "https://example.com/users/a#main-key", privateKey: { kty: "RSA", n: "AQAB" } }];
+  const messages = [1, 2, 3, 4, 5].map((n) => ({
+    type: "test",
+    n,
+    inbox: `https://h${n}.example/inbox`,
+    activity,
+    keys,
+  }));
+  await queue.enqueueMany(messages);
+  const stored = await db.sql<{ payloads: number; tasks: number; own: number; payload_id: string }[]>`
+    select count(distinct payload_id)::int as payloads, count(*)::int as tasks,
+           count(*) filter (where message ? 'activity' or message ? 'keys')::int as own, min(payload_id) as payload_id
+    from federation_queue where message->>'type' = 'test'`;
+  assert.deepEqual(
+    stored.map(({ payload_id: _, ...r }) => r),
+    [{ payloads: 1, tasks: 5, own: 0 }],
+  );
+
+  const seen = new Map<number, Record<string, unknown>>();
+  const abort = new AbortController();
+  const listening = queue.listen(
+    async (message) => {
+      const m = message as { n: number; activity: typeof activity };
+      seen.set(m.n, structuredClone(m));
+      m.activity.object.content = "changed by a handler"; // must not reach another task's message
+      if (m.n === 3) throw new Error("refused");
+    },
+    { signal: abort.signal },
+  );
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (seen.size < 5 || (await queue.getDepth()).queued > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  abort.abort();
+  await listening;
+  const stable = { type: "Create", object: { content: "shared \ufffd text" } };
+  for (const n of [1, 2, 3, 4, 5]) {
+    assert.deepEqual(seen.get(n), {
+      type: "test",
+      n,
+      inbox: `https://h${n}.example/inbox`,
+      activity: stable,
+      keys,
+    });
+  }
+  const [dead] = await db.sql<{ message: Record<string, unknown> }[]>`
+    select message from federation_dead_letters where message->>'type' = 'test' and message->>'n' = '3'`;
+  assert.deepEqual(dead?.message, {
+    type: "test",
+    n: 3,
+    inbox: "https://h3.example/inbox",
+    activity: stable,
+    keys,
+  });
+  const [left] = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from federation_queue_payloads where id = ${stored[0]?.payload_id as string}`;
+  assert.equal(left?.n, 0, "the payload is deleted with its last task");
+});
+
+test("a payload left without tasks (a worker crashed between the two deletes) goes at the next worker start", async () => {
+  const [orphan] = await db.sql<{ id: string }[]>`
+    insert into federation_queue_payloads (body) values ('{"activity": {}}') returning id`;
+  const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
+  const abort = new AbortController();
+  const listening = queue.listen(async () => {}, { signal: abort.signal });
+  const deadline = Date.now() + 5000;
+  let left = 1;
+  while (Date.now() < deadline && left > 0) {
+    [{ n: left } = { n: 0 }] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from federation_queue_payloads where id = ${orphan?.id as string}`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  abort.abort();
+  await listening;
+  assert.equal(left, 0);
+});
+
 test("a queued remote activity holding U+0000 or an unpaired surrogate is stored, with U+FFFD", async () => {
   const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
   const activity = { type: "Create", object: { content: "<p>nul\u0000here \ud800</p>" } };
