@@ -43,11 +43,14 @@ export interface RedisCacheOptions {
 
 /**
  * Redis through node-redis. Commands fail fast instead of queueing while the connection is down
- * (`disableOfflineQueue`), and every call is bounded by `commandTimeoutMs` here: node-redis' own
- * command timeout only covers the time a command waits to be written, so against a hung Redis (SIGSTOP,
- * a stalled host) a written command would wait forever. Redis answers one connection in order, so once
- * a command has gone unanswered past the timeout, later ones cannot be answered sooner: they fail at
- * once (not written, so nothing piles up) until a reply or a reconnect shows Redis is back.
+ * (`disableOfflineQueue`), and every call is bounded by `commandTimeoutMs` here, from before it is
+ * queued until its reply. node-redis' own command timeout is not used: it only covers the time a command
+ * waits to be written (against a hung Redis, SIGSTOP or a stalled host, a written command would wait
+ * forever), and it arms an `AbortSignal.timeout()` per command whose timer fires even after the reply,
+ * building a DOMException each time (~1 % of a read request's CPU, two commands per request). Redis
+ * answers one connection in order, so once a command has gone unanswered past the timeout, later ones
+ * cannot be answered sooner: they fail at once (not written, so nothing piles up) until a reply or a
+ * reconnect shows Redis is back.
  */
 export function createRedisCache(url: string, options: RedisCacheOptions, logger: Logger): Cache {
   const { commandTimeoutMs, slowCommandMs } = options;
@@ -56,7 +59,6 @@ export function createRedisCache(url: string, options: RedisCacheOptions, logger
     url,
     scripts: { hitWindow },
     disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: commandTimeoutMs,
       // Capped at 1 s: Redis back after an outage is used within a second, not after a 5 s back-off.
