@@ -58,14 +58,8 @@ export function createPublisher(deps: {
         "federation.instances": new Set(recipients.map((r) => r.id.host)).size,
       });
       // No Fedify orderingKey: the queue orders each inbox's deliveries per object (queue-tasks.ts
-      // orderingKeyOf), and Fedify enqueues the whole fan-out with one enqueueMany(). No fan-out task
-      // either (`fanout: "skip"`): this already runs in a durable queue task, so Fedify's extra task
-      // would only add a claim and a JSON-LD parse and re-serialisation of the activity before the
-      // first delivery.
-      await ctx.sendActivity({ identifier: activity.actor_id }, recipients, ap, {
-        preferSharedInbox: true,
-        fanout: "skip",
-      });
+      // orderingKeyOf), and Fedify enqueues the whole fan-out with one enqueueMany().
+      await ctx.sendActivity({ identifier: activity.actor_id }, recipients, ap, { preferSharedInbox: true });
       return;
     }
     // Follow / Join / Undo / Leave of a remote actor: object_id is the federation_following row.
