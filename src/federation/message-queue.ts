@@ -39,9 +39,6 @@ export function noteAttemptError(error: unknown): void {
 /** How long a busy worker waits for more slots to free up before claiming (see listen()). */
 const CLAIM_COALESCE_MS = 5;
 
-/** Payloads (their JSON text) a worker keeps in memory: enough for the fan-outs it delivers at once. */
-const PAYLOAD_CACHE_ENTRIES = 16;
-
 const quiet = <T>(work: () => Promise<T>): Promise<T> =>
   context.with(suppressTracing(context.active()), work);
 
@@ -155,7 +152,9 @@ export class PostgresMessageQueue implements MessageQueue {
     const signal = options?.signal;
     this.#stopping = false;
     await this.#subscribe();
-    await this.#deleteOrphanedPayloads();
+    await this.deleteOrphanedPayloads().catch((error: unknown) =>
+      this.#logger.warn("Deleting orphaned federation queue payloads failed: {error}", { error }),
+    );
     this.#startRenewal();
     const onAbort = () => this.wake();
     let failures = 0;
@@ -315,6 +314,7 @@ export class PostgresMessageQueue implements MessageQueue {
       const rows = await this.#sql<
         (Omit<QueueTask, "probe"> & {
           payload_id: string | null;
+          payload_body: string | null;
           circuit: string | null;
           reclaimed: boolean;
         })[]
@@ -365,7 +365,13 @@ export class PostgresMessageQueue implements MessageQueue {
           returning q.id, q.kind, q.host, q.message, q.payload_id, q.attempts, q.created_at, picked.circuit,
                     picked.reclaimed
         )
-        select * from leased`;
+        -- A fan-out's shared fields, read in this statement (once per payload among the leased rows):
+        -- no second round trip after the lease, and the row lock taken above keeps the payload alive.
+        select l.*, case when l.payload_id is not null
+                          and row_number() over (partition by l.payload_id order by l.id) = 1
+                    then (select p.body::text from federation_queue_payloads p where p.id = l.payload_id)
+               end as payload_body
+        from leased l`;
       const reclaimed = rows.filter((r) => r.reclaimed).length;
       if (reclaimed > 0) {
         this.#policy?.reclaimed?.(reclaimed);
@@ -381,43 +387,29 @@ export class PostgresMessageQueue implements MessageQueue {
           set next_attempt_at = now() + ${this.#tuning.leaseMs} * interval '1 millisecond'
           where host = any(${probed as string[]}::text[]) and circuit = 'open'`;
       }
-      const payloads = await this.#payloads(rows.map((r) => r.payload_id));
-      return rows.map(({ circuit, reclaimed: _, payload_id, message, ...r }) => ({
-        ...r,
-        id: String(r.id),
-        // Parsed per task, as each task's own message is: a handler cannot alter another task's message.
-        message:
-          payload_id === null
-            ? message
-            : { ...JSON.parse(payloads.get(String(payload_id)) ?? "{}"), ...message },
-        probe: circuit === "open",
-      }));
+      const bodies = new Map<string, string>();
+      for (const r of rows) if (r.payload_body !== null) bodies.set(String(r.payload_id), r.payload_body);
+      const tasks: QueueTask[] = [];
+      for (const { circuit, reclaimed: _, payload_id, payload_body: __, message, ...r } of rows) {
+        const body = payload_id === null ? undefined : bodies.get(String(payload_id));
+        if (payload_id !== null && body === undefined) {
+          // Cannot happen while the lease holds; never hand over a message without its shared fields.
+          this.#logger.error("Federation task {id} has no payload {payload}", {
+            id: r.id,
+            payload: payload_id,
+          });
+          continue;
+        }
+        tasks.push({
+          ...r,
+          id: String(r.id),
+          // Parsed per task, as each task's own message is: a handler cannot alter another task's message.
+          message: body === undefined ? message : { ...JSON.parse(body), ...message },
+          probe: circuit === "open",
+        });
+      }
+      return tasks;
     });
-  }
-
-  /** Recently read payloads (their JSON text) by id: a fan-out's tasks share one, read once. */
-  readonly #payloadCache = new Map<string, string>();
-
-  /** The JSON text of the given payloads (`federation_queue_payloads`), from the cache or one query. */
-  async #payloads(ids: (string | null)[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const missing: string[] = [];
-    for (const id of new Set(ids.filter((id) => id !== null).map(String))) {
-      const body = this.#payloadCache.get(id);
-      if (body === undefined) missing.push(id);
-      else found.set(id, body);
-    }
-    if (missing.length === 0) return found;
-    const rows = await this.#sql<{ id: string; body: string }[]>`
-      select id, body::text as body from federation_queue_payloads where id = any(${missing}::bigint[])`;
-    for (const { id, body } of rows) {
-      found.set(String(id), body);
-      // Bounded: payloads are immutable, so dropping the oldest only costs a re-read.
-      if (this.#payloadCache.size >= PAYLOAD_CACHE_ENTRIES)
-        this.#payloadCache.delete(this.#payloadCache.keys().next().value as string);
-      this.#payloadCache.set(String(id), body);
-    }
-    return found;
   }
 
   #start(task: QueueTask, handler: (message: unknown) => Promise<void> | void): void {
@@ -508,7 +500,8 @@ export class PostgresMessageQueue implements MessageQueue {
   /**
    * Deletes the given payloads that no task refers to any more. Run after the deleting statement has
    * committed: of two workers finishing a fan-out's last tasks at once, the one checking last sees both
-   * deletions. A payload left behind by a crash in between goes at the next worker start (listen()).
+   * deletions. A payload this misses (a crash or a failed statement in between) is an orphan, deleted
+   * by {@link deleteOrphanedPayloads}; the tasks themselves are done either way.
    */
   async #deleteUnreferencedPayloads(ids: (string | null)[] | undefined): Promise<void> {
     const distinct = [...new Set((ids ?? []).filter((id) => id !== null))];
@@ -516,17 +509,22 @@ export class PostgresMessageQueue implements MessageQueue {
     await quiet(
       () => this.#sql`delete from federation_queue_payloads p where p.id = any(${distinct}::bigint[])
         and not exists (select 1 from federation_queue q where q.payload_id = p.id)`,
+    ).catch((error: unknown) =>
+      this.#logger.warn("Deleting finished federation queue payloads failed: {error}", { error }),
     );
   }
 
-  /** Payloads whose tasks are all gone but which a crash kept from being deleted (see above). */
-  async #deleteOrphanedPayloads(): Promise<void> {
-    await quiet(
+  /**
+   * Deletes payloads no task refers to (see above); returns how many. Safe beside other workers: a
+   * payload and its tasks are inserted by one statement, so no snapshot sees the one without the other.
+   * Run when a worker starts listening and periodically by the worker (federation/service.ts).
+   */
+  async deleteOrphanedPayloads(): Promise<number> {
+    const rows = await quiet(
       () => this.#sql`delete from federation_queue_payloads p
-        where not exists (select 1 from federation_queue q where q.payload_id = p.id)`,
-    ).catch((error: unknown) =>
-      this.#logger.warn("Deleting orphaned federation queue payloads failed: {error}", { error }),
+        where not exists (select 1 from federation_queue q where q.payload_id = p.id) returning 1`,
     );
+    return rows.length;
   }
 
   async #bury(task: QueueTask, reason: string, lastError: string): Promise<void> {

@@ -206,7 +206,11 @@ export function createFederationService(deps: FederationDeps) {
     startWorker(): void {
       if (worker) return;
       const abort = new AbortController();
-      const sweeper = setInterval(() => void kv.sweep().catch(() => {}), 300_000);
+      // Expired KV rows, and queue payloads a crash or a failed statement left without tasks.
+      const sweeper = setInterval(() => {
+        void kv.sweep().catch(() => {});
+        void queue.deleteOrphanedPayloads().catch(() => {});
+      }, 300_000);
       sweeper.unref?.();
       const done = federation
         .startQueue(undefined, { signal: abort.signal })

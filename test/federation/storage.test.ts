@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { loadConfig } from "../../src/config.ts";
 import { createDeliveryPolicy } from "../../src/federation/delivery.ts";
@@ -189,6 +190,29 @@ test("a payload left without tasks (a worker crashed between the two deletes) go
   abort.abort();
   await listening;
   assert.equal(left, 0);
+});
+
+test("rolling back below migration 015 puts each queued task's shared fields back into its message", async () => {
+  const queue = new PostgresMessageQueue(db.sql, tuning, appLogger("test"), db.kind === "postgresql");
+  const activity = { type: "Create", id: "https://example.com/rollback" };
+  const keys = [{ keyId: "https://example.com/users/a#main-key" }];
+  await queue.enqueueMany([1, 2, 3].map((n) => ({ type: "rollback-test", n, activity, keys })));
+  const rollback = await readFile(
+    new URL("../../src/platform/db/rollbacks/015_federation_queue_payloads.sql", import.meta.url),
+    "utf8",
+  );
+  await db.sql.begin((tx) => tx.unsafe(rollback));
+  // What a release before 015 reads: the message column alone.
+  const rows = await db.sql<{ message: Record<string, unknown>; payload_id: string | null }[]>`
+    delete from federation_queue where message->>'type' = 'rollback-test' returning message, payload_id`;
+  assert.deepEqual(
+    rows
+      .map((r) => [r.message, r.payload_id])
+      .sort((a, b) => Number((a[0] as { n: number }).n) - Number((b[0] as { n: number }).n)),
+    [1, 2, 3].map((n) => [{ type: "rollback-test", n, activity, keys }, null]),
+  );
+  const [left] = await db.sql<{ n: number }[]>`select count(*)::int as n from federation_queue_payloads`;
+  assert.equal(left?.n, 0);
 });
 
 test("a queued remote activity holding U+0000 or an unpaired surrogate is stored, with U+FFFD", async () => {
