@@ -77,6 +77,10 @@ test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead l
       select id::text, kind, host, ordering_key,
              extract(epoch from locked_until - now()) * 1000 as expires_in_ms
       from federation_queue where locked_until > now()`;
+    // Fan-out tasks share one stored payload per lesson (migration 015); the dead worker held some.
+    const [shared] = await sql<{ tasks: number; leased: number }[]>`
+      select count(*)::int as tasks, count(*) filter (where locked_until > now())::int as leased
+      from federation_queue where payload_id is not null`;
     const deliveredAtKill = arrivals.length;
     deployment.worker = await deployment.spawn("worker");
     const restartedAt = performance.now();
@@ -89,10 +93,14 @@ test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead l
       detail: () => ` (${delivered()} delivered)`,
     });
     const completedAt = performance.now();
-    await pollUntil(async () => (await sql`select 1 from federation_queue limit 1`).length === 0, {
-      timeoutMs: 30_000,
-      description: "the queue to drain",
-    });
+    // Drained: no task left, and no payload either (deleted after the last task of each lesson; the
+    // restarted worker's start sweeps any the kill orphaned).
+    await pollUntil(
+      async () =>
+        (await sql`select 1 from federation_queue union all select 1 from federation_queue_payloads limit 1`)
+          .length === 0,
+      { timeoutMs: 30_000, description: "the queue and its payloads to drain" },
+    );
 
     // The ordering keys the dead worker held: deliveries of one lesson to one inbox are ordered, so those
     // behind a dead lease really depend on it. A dead fan-out (keyed by the lesson's URI) or publish task
@@ -132,6 +140,10 @@ test("worker SIGKILLed mid fan-out: independent deliveries go on at once, dead l
     process.stdout.write(`FAULT-REPORT ${JSON.stringify(report)}\n`);
 
     assert.ok(dead.length > 0, "the worker died holding leases");
+    assert.ok(
+      (shared?.leased ?? 0) > 0,
+      `the dead leases include fan-out tasks with a shared payload: ${JSON.stringify(shared)}`,
+    );
     assert.equal(report.lost, 0, "every follower got every lesson");
     assert.equal(
       report.independentDeliveredAfterLeaseExpiry,
