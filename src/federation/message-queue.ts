@@ -503,8 +503,8 @@ export class PostgresMessageQueue implements MessageQueue {
    * deletions. A payload this misses (a crash or a failed statement in between) is an orphan, deleted
    * by {@link deleteOrphanedPayloads}; the tasks themselves are done either way.
    */
-  async #deleteUnreferencedPayloads(ids: (string | null)[] | undefined): Promise<void> {
-    const distinct = [...new Set((ids ?? []).filter((id) => id !== null))];
+  async #deleteUnreferencedPayloads(ids: (string | null)[]): Promise<void> {
+    const distinct = [...new Set(ids.filter((id) => id !== null))];
     if (distinct.length === 0) return;
     await quiet(
       () => this.#sql`delete from federation_queue_payloads p where p.id = any(${distinct}::bigint[])
