@@ -8,7 +8,7 @@
  * workers there. Prints one JSON result per worker count. See bench/lib/fanout.ts for the set-up.
  */
 import { parseArgs } from "node:util";
-import { measureFanout } from "./lib/fanout.ts";
+import { measureFanout, signatureCpuMs } from "./lib/fanout.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,5 +30,6 @@ const results = await measureFanout({
   cpuProfileDir: process.env.BENCH_CPU_PROF,
   log: (line) => process.stderr.write(`${line}\n`),
 });
+process.stderr.write(`one RSA-2048 signature: ${await signatureCpuMs()} ms of CPU\n`);
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 if (results.some((r) => r.lost > 0)) process.exitCode = 1;

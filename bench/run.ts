@@ -40,7 +40,7 @@ import { arch, cpus, platform, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { createSchool, expectStatus } from "../test/support/api.ts";
 import { createTestDatabase, type TestDatabase } from "../test/support/database.ts";
-import { measureFanout } from "./lib/fanout.ts";
+import { measureFanout, signatureCpuMs } from "./lib/fanout.ts";
 import { measureInProcess, REQUESTS_PER_ROUND, ROUNDS_PER_PROCESS } from "./lib/in-process.ts";
 import { load1, type RoundResult, round, rssMb } from "./lib/measure.ts";
 import {
@@ -420,6 +420,7 @@ async function main(): Promise<void> {
         cpuProfileDir: PROFILE_DIR ? join(PROFILE_DIR, profile) : undefined,
         log,
       });
+    results.signatureCpuMs = await signatureCpuMs();
     if (BASELINE) results.fanoutBaseline = await fanout(BASELINE, "fanout-baseline");
     results.fanout = await fanout(undefined, "fanout");
   }

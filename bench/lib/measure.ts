@@ -19,6 +19,21 @@ export async function cpuMicros(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) / USER_HZ) * 1e6;
 }
 
+/**
+ * CPU time the whole machine has been busy so far, all cores together, in microseconds: every field of
+ * /proc/stat's `cpu` line but idle and iowait (user, nice, system, irq, softirq, steal; proc(5)).
+ */
+export async function machineBusyMicros(): Promise<number> {
+  const stat = await readFile("/proc/stat", "utf8");
+  const [user, nice, system, , , irq, softirq, steal] = (stat.split("\n")[0] ?? "")
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = [user, nice, system, irq, softirq, steal].reduce<number>((a, b) => a + (b ?? 0), 0);
+  return (busy / USER_HZ) * 1e6;
+}
+
 /** Resident set size in MiB (VmRSS), or VmHWM: the peak since the process started. */
 export async function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");

@@ -57,7 +57,25 @@ export interface FanoutResult {
   peakRssMb: number;
   /** CPU time of the worker processes (user + system) per delivery: comparable on a busy machine. */
   workerCpuMsPerDelivery: number;
+  /** The machine's CPU per delivery by process (absent in results written before it was measured). */
+  cpuMsPerDelivery?: FanoutCpu;
+  /**
+   * Deliveries per second the machine's cores could carry if the fan-out kept them all busy:
+   * cores × 1000 / machine CPU ms per delivery. A measured rate near it means the fan-out is CPU-bound.
+   */
+  cpuBoundCeilingPerSecond?: number;
   load: number;
+}
+
+/** CPU time per delivery of a measured fan-out, in ms, by who spent it (/proc: user + system). */
+export interface FanoutCpu {
+  workers: number;
+  web: number;
+  /** The benchmark's process: the loopback inbox servers (parsing each delivery) and its polling. */
+  inboxServers: number;
+  /** The machine's busy time not spent by the processes above: PostgreSQL, mostly. */
+  rest: number;
+  machine: number;
 }
 
 /** RSS of a telemetry-on server under constant load, with the OTLP endpoint refusing connections or working. */
@@ -86,6 +104,8 @@ export interface Results {
   baseline?: string;
   /** The baseline tree's fan-out, measured just before this tree's. */
   fanoutBaseline?: FanoutResult[];
+  /** CPU ms of one RSA-2048 signature through WebCrypto on this machine (bench/lib/fanout.ts). */
+  signatureCpuMs?: number;
   soak?: { collectorDown: SoakResult; collectorUp: SoakResult };
   /** The read route inside one process per setting, `app.request()` (bench/lib/in-process.ts). */
   inProcess?: {
@@ -279,6 +299,11 @@ export function figures(results: Results): Figure[] {
       ];
     }),
     {
+      name: "fan-out, 1 worker, deliveries/s / the machine's CPU-bound ceiling",
+      value: ratio(one?.deliveriesPerSecond, one?.cpuBoundCeilingPerSecond),
+      unit: "×",
+    },
+    {
       name: "fan-out, 2 workers / 1 worker, deliveries/s",
       value: ratio(two?.deliveriesPerSecond, one?.deliveriesPerSecond),
       unit: "×",
@@ -399,13 +424,35 @@ export function renderTable(results: Results): string {
       ...(results.fanoutBaseline ?? []).map((f) => ({ f, tree: "baseline tree, " })),
       ...results.fanout.map((f) => ({ f, tree: "" })),
     ];
-    for (const { f, tree } of rows) {
-      const label = `${tree}${f.followers} followers on ${f.hosts} hosts, ${f.workers} worker process${f.workers === 1 ? "" : "es"}`;
+    const labelOf = ({ f, tree }: (typeof rows)[number]) =>
+      `${tree}${f.followers} followers on ${f.hosts} hosts, ${f.workers} worker process${f.workers === 1 ? "" : "es"}`;
+    for (const row of rows) {
+      const { f } = row;
       lines.push(
-        `| ${label} | ${f.deliveriesPerSecond} | ${f.latencyMs.first} | ${f.latencyMs.p50} | ${f.latencyMs.p95} | ${f.latencyMs.max} | ${f.lost} | ${f.duplicated} | ${f.workerCpuMsPerDelivery} | ${f.peakRssMb} | ${f.load} |`,
+        `| ${labelOf(row)} | ${f.deliveriesPerSecond} | ${f.latencyMs.first} | ${f.latencyMs.p50} | ${f.latencyMs.p95} | ${f.latencyMs.max} | ${f.lost} | ${f.duplicated} | ${f.workerCpuMsPerDelivery} | ${f.peakRssMb} | ${f.load} |`,
       );
     }
+    const withCpu = rows.filter(({ f }) => f.cpuMsPerDelivery);
+    if (withCpu.length > 0) {
+      lines.push(
+        "",
+        "| fan-out: the machine's CPU ms per delivery | workers | web | inbox servers | PostgreSQL and the rest | machine | CPU-bound ceiling, deliveries/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      );
+      for (const row of withCpu) {
+        const { f } = row;
+        const c = f.cpuMsPerDelivery as FanoutCpu;
+        lines.push(
+          `| ${labelOf(row)} | ${c.workers} | ${c.web} | ${c.inboxServers} | ${c.rest} | ${c.machine} | ${f.cpuBoundCeilingPerSecond ?? "—"} |`,
+        );
+      }
+    }
   }
+  if (results.signatureCpuMs !== undefined)
+    lines.push(
+      "",
+      `One RSA-2048 signature (WebCrypto, SHA-256, one after another): ${results.signatureCpuMs} ms of CPU; every delivery to a distinct inbox needs its own, so 1,000 deliveries/s spend ${results.signatureCpuMs} s of CPU per second on signatures alone.`,
+    );
   const measured = figures(results).filter((f) => f.value !== undefined);
   if (measured.length > 0) {
     lines.push("", "| figure | value | round by round | goal | met |", "| --- | ---: | ---: | ---: | --- |");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { RoundResult } from "../../bench/lib/measure.ts";
+import { machineBusyMicros, type RoundResult } from "../../bench/lib/measure.ts";
 import {
   figures,
   meets,
@@ -229,6 +229,53 @@ test("in process: medians of every round, the on/off ratio and each signal's cos
   assert.match(table, /\| in process: cost of traces, CPU per request +\| +1\.12× \| +1\.08–1\.17 \|/);
   // Only the in-process part measured: no empty read-route table.
   assert.doesNotMatch(renderTable({ ...measured, http: {}, fanout: [] }), /read route, 32 connections/);
+});
+
+test("fan-out CPU: where each delivery's CPU went, the ceiling it sets and the measured rate against it", () => {
+  const base = results();
+  const measured: Results = {
+    ...base,
+    signatureCpuMs: 0.92,
+    fanout: [
+      {
+        ...(base.fanout[0] as Results["fanout"][number]),
+        deliveriesPerSecond: 360,
+        cpuMsPerDelivery: { workers: 3.31, web: 0.04, inboxServers: 0.52, rest: 0.52, machine: 4.39 },
+        cpuBoundCeilingPerSecond: 456,
+      },
+    ],
+  };
+  const byName = new Map(figures(measured).map((f) => [f.name, f]));
+  assert.equal(byName.get("fan-out, 1 worker, deliveries/s / the machine's CPU-bound ceiling")?.value, 0.79);
+  const table = renderTable(measured);
+  const row = table
+    .split("\n")
+    .filter((line) => line.startsWith("| 1000 followers on 20 hosts, 1 worker process"))[1];
+  assert.deepEqual(
+    row
+      ?.split("|")
+      .map((cell) => cell.trim())
+      .slice(1, -1),
+    ["1000 followers on 20 hosts, 1 worker process", "3.31", "0.04", "0.52", "0.52", "4.39", "456"],
+  );
+  assert.match(table, /One RSA-2048 signature .*: 0\.92 ms of CPU/);
+  // Results written before this was measured: no CPU table, no ceiling figure.
+  assert.doesNotMatch(renderTable(base), /CPU-bound ceiling|RSA-2048/);
+  assert.equal(figures(base).find((f) => f.name.includes("ceiling"))?.value, undefined);
+});
+
+test("the machine's busy time counts this process's own CPU", async () => {
+  const machineBefore = await machineBusyMicros();
+  const ownBefore = process.cpuUsage();
+  const until = performance.now() + 300;
+  while (performance.now() < until) Math.sqrt(Math.random());
+  const own = process.cpuUsage(ownBefore);
+  const machine = (await machineBusyMicros()) - machineBefore;
+  // /proc/stat counts in 10 ms ticks: allow two ticks of rounding.
+  assert.ok(
+    machine >= own.user + own.system - 20_000,
+    `machine ${machine} µs, this process ${own.user + own.system} µs`,
+  );
 });
 
 test("replaceBlock rewrites only what lies between the markers", () => {
