@@ -20,6 +20,7 @@ import { CryptographicKey, Endpoints, Person } from "@fedify/vocab";
 import { createSchool, expectStatus } from "../../test/support/api.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { freePort, pollUntil } from "../../test/support/processes.ts";
+import { generateKeyPair } from "../../src/federation/keys.ts";
 import { signedFollow } from "../../test/support/signed-follow.ts";
 import { cpuMicros, load1, machineBusyMicros, rssMb } from "./measure.ts";
 import { type Service, startService } from "./processes.ts";
@@ -33,6 +34,8 @@ interface Arrival {
 
 interface Remote {
   origin: string;
+  /** TCP connections accepted so far (connection reuse: far fewer than the deliveries). */
+  connections(): number;
   keys: Awaited<ReturnType<typeof generateCryptoKeyPair>>;
   close(): Promise<void>;
 }
@@ -85,10 +88,12 @@ async function startRemote(
     }
     res.writeHead(200, { "content-type": "application/activity+json" }).end(doc);
   });
+  let connections = 0;
+  server.on("connection", () => connections++);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, keys, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { origin, keys, connections: () => connections, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -151,12 +156,13 @@ function cpuPerDelivery(before: CpuSnapshot, after: CpuSnapshot, deliveries: num
 }
 
 /**
- * CPU time of one RSA-2048 PKCS#1 v1.5 SHA-256 signature through WebCrypto, in ms (mean of `count`
- * signatures one after another, this process): the least a delivery costs, since every request to a
- * distinct inbox is signed for its own target and date (HTTP Signatures; RFC 9421).
+ * CPU time of one signature with a new actor's RSA key (2048 bits, PKCS#1 v1.5, SHA-256) through
+ * WebCrypto, in ms (mean of `count` signatures one after another, this process): the least a delivery
+ * costs, since every request to a distinct inbox is signed for its own target and date (HTTP
+ * Signatures; RFC 9421).
  */
 export async function signatureCpuMs(count = 300): Promise<number> {
-  const { privateKey } = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  const { privateKey } = await generateKeyPair("RSASSA-PKCS1-v1_5");
   const data = new TextEncoder().encode("(request-target): post /users/1/inbox\nhost: 127.0.0.1\ndate: now");
   await crypto.subtle.sign("RSASSA-PKCS1-v1_5", privateKey, data); // warm-up
   const before = process.cpuUsage();
@@ -310,6 +316,8 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
             () => {},
           );
       }, 50);
+      const connections = () => remotes.reduce((sum, r) => sum + r.connections(), 0);
+      const connectionsBefore = connections();
       const before = await cpuSnapshot(workers, web);
       const { publishedAt, received } = await publish(`Fan-out with ${wanted} worker(s)`);
       clearInterval(sampler);
@@ -336,6 +344,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
         workerCpuMsPerDelivery: cpu.workers,
         cpuMsPerDelivery: cpu,
         cpuBoundCeilingPerSecond: Math.round((availableParallelism() * 1000) / cpu.machine),
+        connectionsOpened: connections() - connectionsBefore,
         load: load1(),
       };
       log(`fan-out with ${wanted} worker(s): ${JSON.stringify(result)}`);

@@ -64,6 +64,8 @@ export interface FanoutResult {
    * cores × 1000 / machine CPU ms per delivery. A measured rate near it means the fan-out is CPU-bound.
    */
   cpuBoundCeilingPerSecond?: number;
+  /** TCP connections the inbox servers accepted during the measured lesson (reuse: far fewer than deliveries). */
+  connectionsOpened?: number;
   load: number;
 }
 

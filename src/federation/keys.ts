@@ -29,7 +29,7 @@ const RSA_MODULUS_BITS = 2048;
  * Ed25519 (Object Integrity Proofs, FEP-8b32). Extractable, because the pair is stored as JWK
  * (`exportJwk` throws a TypeError for a key that is not).
  */
-function generateKeyPair(algorithm: (typeof ALGORITHMS)[number]): Promise<KeyPair> {
+export function generateKeyPair(algorithm: (typeof ALGORITHMS)[number]): Promise<KeyPair> {
   if (algorithm === "Ed25519") return generateCryptoKeyPair(algorithm);
   return crypto.subtle.generateKey(
     {
