@@ -93,7 +93,12 @@ async function startRemote(
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, keys, connections: () => connections, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    origin,
+    keys,
+    connections: () => connections,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -438,14 +438,14 @@ export function renderTable(results: Results): string {
     if (withCpu.length > 0) {
       lines.push(
         "",
-        "| fan-out: the machine's CPU ms per delivery | workers | web | inbox servers | PostgreSQL and the rest | machine | CPU-bound ceiling, deliveries/s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| fan-out: the machine's CPU ms per delivery | workers | web | inbox servers | PostgreSQL and the rest | machine | CPU-bound ceiling, deliveries/s | new connections |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       );
       for (const row of withCpu) {
         const { f } = row;
         const c = f.cpuMsPerDelivery as FanoutCpu;
         lines.push(
-          `| ${labelOf(row)} | ${c.workers} | ${c.web} | ${c.inboxServers} | ${c.rest} | ${c.machine} | ${f.cpuBoundCeilingPerSecond ?? "—"} |`,
+          `| ${labelOf(row)} | ${c.workers} | ${c.web} | ${c.inboxServers} | ${c.rest} | ${c.machine} | ${f.cpuBoundCeilingPerSecond ?? "—"} | ${f.connectionsOpened ?? "—"} |`,
         );
       }
     }

@@ -242,6 +242,7 @@ test("fan-out CPU: where each delivery's CPU went, the ceiling it sets and the m
         deliveriesPerSecond: 360,
         cpuMsPerDelivery: { workers: 3.31, web: 0.04, inboxServers: 0.52, rest: 0.52, machine: 4.39 },
         cpuBoundCeilingPerSecond: 456,
+        connectionsOpened: 3,
       },
     ],
   };
@@ -256,7 +257,7 @@ test("fan-out CPU: where each delivery's CPU went, the ceiling it sets and the m
       ?.split("|")
       .map((cell) => cell.trim())
       .slice(1, -1),
-    ["1000 followers on 20 hosts, 1 worker process", "3.31", "0.04", "0.52", "0.52", "4.39", "456"],
+    ["1000 followers on 20 hosts, 1 worker process", "3.31", "0.04", "0.52", "0.52", "4.39", "456", "3"],
   );
   assert.match(table, /One RSA-2048 signature .*: 0\.92 ms of CPU/);
   // Results written before this was measured: no CPU table, no ceiling figure.
