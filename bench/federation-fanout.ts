@@ -1,7 +1,7 @@
 /**
  * Fan-out benchmark on its own (`npm run bench` runs it too, as its `fanout` part):
  *
- *   node bench/federation-fanout.ts [--followers 1000] [--hosts 20] [--workers 1,2] [--shared]
+ *   node bench/federation-fanout.ts [--followers 1000] [--hosts 20] [--workers 1,2] [--lessons 1] [--shared]
  *
  * Needs TEST_DATABASE_URL (`eval "$(bash scripts/test-services.sh)"`). FEDERATION_QUEUE_* variables
  * are passed to the FediFlow processes; BENCH_CPU_PROF=<dir> writes CPU profiles of the delivering
@@ -16,6 +16,7 @@ const { values: args } = parseArgs({
     hosts: { type: "string", default: "20" },
     workers: { type: "string", default: "1,2" },
     shared: { type: "boolean", default: false },
+    lessons: { type: "string", default: "1" },
   },
 });
 const queueEnv = Object.fromEntries(
@@ -26,6 +27,7 @@ const results = await measureFanout({
   hosts: Number(args.hosts),
   workers: args.workers.split(",").map(Number),
   shared: args.shared,
+  lessons: Number(args.lessons),
   env: queueEnv,
   cpuProfileDir: process.env.BENCH_CPU_PROF,
   log: (line) => process.stderr.write(`${line}\n`),

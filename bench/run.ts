@@ -23,6 +23,8 @@
  *   BENCH_FIXED_RATE      req/s of the fixed-rate rounds (half the slowest telemetry server's)
  *   BENCH_IN_PROCESS_CYCLES  cycles of the in-process settings, a fresh process each (2)
  *   BENCH_FOLLOWERS / BENCH_HOSTS   fan-out size (1000 / 20)
+ *   BENCH_FANOUT_LESSONS  measured lessons per worker count (3); the table shows the median lesson and
+ *                         every lesson's deliveries/s and p95 as its range
  *   BENCH_BASELINE=<dir>  another FediFlow tree (a checkout with its own node_modules, e.g. main's) measured
  *                         in the same run: its telemetry on/off servers alternate with this tree's, and its
  *                         fan-out runs before this tree's (BENCH_BASELINE_LABEL names it in the table)
@@ -74,6 +76,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const BASELINE = process.env.BENCH_BASELINE || undefined;
+const FANOUT_LESSONS = Number(process.env.BENCH_FANOUT_LESSONS ?? 3);
 const COURSES = 20;
 
 const resultsFile = new URL("./results.json", import.meta.url);
@@ -416,6 +419,7 @@ async function main(): Promise<void> {
         followers: Number(process.env.BENCH_FOLLOWERS ?? 1000),
         hosts: Number(process.env.BENCH_HOSTS ?? 20),
         workers: [1, 2],
+        lessons: FANOUT_LESSONS,
         nodeArgs: NODE_ARGS,
         cpuProfileDir: PROFILE_DIR ? join(PROFILE_DIR, profile) : undefined,
         log,

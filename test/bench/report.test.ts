@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { medianLesson } from "../../bench/lib/fanout.ts";
 import { machineBusyMicros, type RoundResult } from "../../bench/lib/measure.ts";
 import {
+  type Figure,
   figures,
   meets,
   type Results,
@@ -263,6 +265,37 @@ test("fan-out CPU: where each delivery's CPU went, the ceiling it sets and the m
   // Results written before this was measured: no CPU table, no ceiling figure.
   assert.doesNotMatch(renderTable(base), /CPU-bound ceiling|RSA-2048/);
   assert.equal(figures(base).find((f) => f.name.includes("ceiling"))?.value, undefined);
+});
+
+test("fan-out lessons: the median lesson as the row, every lesson's rate and p95 as the spread, all losses counted", () => {
+  const one = results().fanout[0] as Results["fanout"][number];
+  const lesson = (deliveriesPerSecond: number, p95: number, lost: number, peakRssMb: number) => ({
+    ...one,
+    deliveriesPerSecond,
+    latencyMs: { ...one.latencyMs, p95 },
+    lost,
+    duplicated: 0,
+    peakRssMb,
+  });
+  const combined = medianLesson([
+    lesson(420, 2300, 0, 200),
+    lesson(380, 2600, 1, 215),
+    lesson(500, 1900, 0, 190),
+  ]);
+  assert.equal(combined.deliveriesPerSecond, 420);
+  assert.equal(combined.latencyMs.p95, 2300, "the median lesson's own p95, not a mix");
+  assert.equal(combined.lost, 1, "a loss in any lesson shows");
+  assert.equal(combined.peakRssMb, 215);
+  assert.deepEqual(combined.lessons, { deliveriesPerSecond: [420, 380, 500], p95Ms: [2300, 2600, 1900] });
+  // Two lessons: the slower one (a median never flatters).
+  assert.equal(medianLesson([lesson(500, 1900, 0, 1), lesson(380, 2600, 0, 1)]).deliveriesPerSecond, 380);
+  assert.throws(() => medianLesson([]), /no lesson/);
+  const byName = new Map(figures({ ...results(), fanout: [combined] }).map((f) => [f.name, f]));
+  assert.deepEqual(byName.get("fan-out, 1 worker, deliveries/s")?.range, [380, 500]);
+  assert.deepEqual(byName.get("fan-out, 1 worker, p95")?.range, [1900, 2600]);
+  assert.equal(meets(byName.get("fan-out, 1 worker, lost + duplicated") as Figure), false);
+  // One lesson: no spread.
+  assert.equal(figures(results()).find((f) => f.name === "fan-out, 1 worker, p95")?.range, undefined);
 });
 
 test("the machine's busy time counts this process's own CPU", async () => {
