@@ -506,10 +506,7 @@ export class PostgresMessageQueue implements MessageQueue {
   async #deleteUnreferencedPayloads(ids: (string | null)[]): Promise<void> {
     const distinct = [...new Set(ids.filter((id) => id !== null))];
     if (distinct.length === 0) return;
-    await quiet(
-      () => this.#sql`delete from federation_queue_payloads p where p.id = any(${distinct}::bigint[])
-        and not exists (select 1 from federation_queue q where q.payload_id = p.id)`,
-    ).catch((error: unknown) =>
+    await this.#deletePayloadsWithoutTasks(distinct).catch((error: unknown) =>
       this.#logger.warn("Deleting finished federation queue payloads failed: {error}", { error }),
     );
   }
@@ -519,10 +516,18 @@ export class PostgresMessageQueue implements MessageQueue {
    * payload and its tasks are inserted by one statement, so no snapshot sees the one without the other.
    * Run when a worker starts listening and periodically by the worker (federation/service.ts).
    */
-  async deleteOrphanedPayloads(): Promise<number> {
+  deleteOrphanedPayloads(): Promise<number> {
+    return this.#deletePayloadsWithoutTasks(undefined);
+  }
+
+  /** The one rule for both: a payload goes when no task refers to it (among `ids`, or any). */
+  async #deletePayloadsWithoutTasks(ids: string[] | undefined): Promise<number> {
+    const sql = this.#sql;
     const rows = await quiet(
-      () => this.#sql`delete from federation_queue_payloads p
-        where not exists (select 1 from federation_queue q where q.payload_id = p.id) returning 1`,
+      () => sql`delete from federation_queue_payloads p
+        where ${ids ? sql`p.id = any(${ids}::bigint[])` : sql`true`}
+          and not exists (select 1 from federation_queue q where q.payload_id = p.id)
+        returning 1`,
     );
     return rows.length;
   }
