@@ -26,7 +26,7 @@ import { freePort, pollUntil } from "../../test/support/processes.ts";
 import { signedFollow } from "../../test/support/signed-follow.ts";
 import { cpuMicros, load1, machineBusyMicros, rssMb } from "./measure.ts";
 import { type Service, startService } from "./processes.ts";
-import type { FanoutCpu, FanoutResult } from "./report.ts";
+import { type FanoutCpu, type FanoutResult, medianLesson } from "./report.ts";
 
 interface Arrival {
   inbox: string;
@@ -176,28 +176,6 @@ export async function signatureCpuMs(count = 300): Promise<number> {
   for (let i = 0; i < count; i++) await crypto.subtle.sign("RSASSA-PKCS1-v1_5", privateKey, data);
   const used = process.cpuUsage(before);
   return Math.round(((used.user + used.system) / 1000 / count) * 1000) / 1000;
-}
-
-/**
- * The lessons of one worker count as one result: the lesson with the median deliveries/s (a real
- * lesson, not a mix of several), with every lesson's deliveries/s and p95 beside it, the losses and
- * duplicates of all lessons summed (one lost delivery anywhere must show) and the highest peak RSS.
- * Throws for no lessons.
- */
-export function medianLesson(lessons: FanoutResult[]): FanoutResult {
-  if (lessons.length === 0) throw new Error("no lesson measured");
-  const byRate = [...lessons].sort((a, b) => a.deliveriesPerSecond - b.deliveriesPerSecond);
-  const median = byRate[Math.floor((byRate.length - 1) / 2)] as FanoutResult;
-  return {
-    ...median,
-    lost: lessons.reduce((sum, l) => sum + l.lost, 0),
-    duplicated: lessons.reduce((sum, l) => sum + l.duplicated, 0),
-    peakRssMb: Math.max(...lessons.map((l) => l.peakRssMb)),
-    lessons: {
-      deliveriesPerSecond: lessons.map((l) => l.deliveriesPerSecond),
-      p95Ms: lessons.map((l) => l.latencyMs.p95),
-    },
-  };
 }
 
 export interface FanoutOptions {

@@ -149,6 +149,28 @@ export function summarize(rounds: RoundResult[]): LoadFigures {
   };
 }
 
+/**
+ * The lessons of one worker count as one result: the lesson with the median deliveries/s (a real
+ * lesson, not a mix of several), with every lesson's deliveries/s and p95 beside it, the losses and
+ * duplicates of all lessons summed (one lost delivery anywhere must show) and the highest peak RSS.
+ * Throws for no lessons.
+ */
+export function medianLesson(lessons: FanoutResult[]): FanoutResult {
+  if (lessons.length === 0) throw new Error("no lesson measured");
+  const byRate = [...lessons].sort((a, b) => a.deliveriesPerSecond - b.deliveriesPerSecond);
+  const median = byRate[Math.floor((byRate.length - 1) / 2)] as FanoutResult;
+  return {
+    ...median,
+    lost: lessons.reduce((sum, l) => sum + l.lost, 0),
+    duplicated: lessons.reduce((sum, l) => sum + l.duplicated, 0),
+    peakRssMb: Math.max(...lessons.map((l) => l.peakRssMb)),
+    lessons: {
+      deliveriesPerSecond: lessons.map((l) => l.deliveriesPerSecond),
+      p95Ms: lessons.map((l) => l.latencyMs.p95),
+    },
+  };
+}
+
 export interface Figure {
   name: string;
   value: number | undefined;

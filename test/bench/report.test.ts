@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { medianLesson } from "../../bench/lib/fanout.ts";
 import { machineBusyMicros, type RoundResult } from "../../bench/lib/measure.ts";
 import {
   type Figure,
   figures,
+  medianLesson,
   meets,
   type Results,
   renderTable,
