@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 
-/** A free TCP port on 127.0.0.1 (bound and released: fine for tests that start their peers at once). */
-export function freePort(): Promise<number> {
+/** A port the kernel chose on 127.0.0.1, bound and released at once. */
+function releasedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -12,6 +12,26 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/** Every port freePort() has handed out in this process. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1 (bound and released: fine for tests that start their peers at once),
+ * never one this process was given before: the kernel may hand a just-released port out again, and
+ * two programs started side by side on two such answers then race for one port (the pipeline suite's
+ * Elasticsearch lost 127.0.0.1:42953 to its Jaeger that way). Throws after 100 repeats in a row.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await releasedPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no loopback port that was not handed out before in 100 attempts");
 }
 
 export interface RunningProcess {

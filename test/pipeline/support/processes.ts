@@ -6,11 +6,11 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { freePort, pollUntil } from "../../support/processes.ts";
 
-/** `count` distinct free loopback ports. */
+/** `count` free loopback ports, distinct (freePort never repeats one). */
 export async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
+  const ports: number[] = [];
+  while (ports.length < count) ports.push(await freePort());
+  return ports;
 }
 
 export interface Program {
