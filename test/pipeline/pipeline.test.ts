@@ -36,7 +36,7 @@ import {
   startElasticsearch,
   startPrometheus,
 } from "./support/backends.ts";
-import { freePort, pollUntil } from "./support/processes.ts";
+import { freePort, pollUntil, settleAll } from "./support/processes.ts";
 import {
   collectorMetric,
   type EsDocument,
@@ -64,7 +64,7 @@ let elasticsearch: Backend;
 let prometheus: Backend;
 let jaeger: Jaeger;
 let agent: Collector;
-let gateways: Collector[] = [];
+const gateways: Collector[] = [];
 let instance: Instance;
 let peer: Instance;
 let school: School;
@@ -218,9 +218,13 @@ before(
       jaegerBinary(),
       elasticsearchClasspath(),
     ]);
-    [elasticsearch, jaeger] = await Promise.all([
-      startElasticsearch(dir, classpath),
-      prepareJaeger(dir, jaegerBin),
+    await settleAll([
+      startElasticsearch(dir, classpath).then((started) => {
+        elasticsearch = started;
+      }),
+      prepareJaeger(dir, jaegerBin).then((started) => {
+        jaeger = started;
+      }),
     ]);
     // Ports first: Prometheus scrapes the instances and every Collector, the gateways write to it.
     const prometheusPort = await freePort();
@@ -234,10 +238,15 @@ before(
       elasticsearch: elasticsearch.url,
       prometheus: `http://127.0.0.1:${prometheusPort}`,
     };
-    gateways = await Promise.all(
-      ["otelcol-gateway-1", "otelcol-gateway-2"].map(async (name) =>
-        startCollector(name, collectorBin, [COLLECTOR_CONFIG], await gatewayEnv(backends)),
-      ),
+    await settleAll(
+      ["otelcol-gateway-1", "otelcol-gateway-2"].map(async (name, i) => {
+        gateways[i] = await startCollector(
+          name,
+          collectorBin,
+          [COLLECTOR_CONFIG],
+          await gatewayEnv(backends),
+        );
+      }),
     );
     agent = await startAgent(dir, collectorBin, gateways, await listenEnv());
     instance = await Instance.create("pipeline", { ...otel(agent.otlpHttp), FAULT_INJECTION: "true" });

@@ -34,6 +34,20 @@ export async function freePort(): Promise<number> {
   throw new Error("no loopback port that was not handed out before in 100 attempts");
 }
 
+/**
+ * Waits for every one of `starts` to settle, then rejects with the first failure, if any. For programs
+ * started side by side whose handles an `after` hook stops: each start assigns its handle itself
+ * (`.then((p) => { x = p; })`), so when one fails the others are assigned before this rejects. With
+ * `[a, b] = await Promise.all(...)` a program started beside a failed one is never assigned, nothing
+ * stops it, and the test process waits on it for good (the pipeline suite hung so after a failed start).
+ */
+export async function settleAll(starts: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(starts)).find(
+    (result): result is PromiseRejectedResult => result.status === "rejected",
+  );
+  if (failed) throw failed.reason;
+}
+
 export interface RunningProcess {
   child: ChildProcess;
   /** stdout and stderr so far, for failure messages. */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { promisify } from "node:util";
-import { freePort, pollUntil } from "../../support/processes.ts";
+import { freePort, pollUntil, settleAll } from "../../support/processes.ts";
 
 const run = promisify(execFile);
 
@@ -222,7 +222,14 @@ export function ownServers(): { readonly cluster: PostgresCluster; readonly redi
   let cluster: PostgresCluster | undefined;
   let redis: RedisServer | undefined;
   before(async () => {
-    [cluster, redis] = await Promise.all([PostgresCluster.create(), RedisServer.create()]);
+    await settleAll([
+      PostgresCluster.create().then((started) => {
+        cluster = started;
+      }),
+      RedisServer.create().then((started) => {
+        redis = started;
+      }),
+    ]);
   });
   after(async () => {
     await Promise.allSettled([cluster?.destroy(), redis?.destroy()]);

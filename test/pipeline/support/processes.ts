@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { freePort, pollUntil } from "../../support/processes.ts";
+import { freePort, pollUntil, settleAll } from "../../support/processes.ts";
 
 /** `count` free loopback ports, distinct (freePort never repeats one). */
 export async function freePorts(count: number): Promise<number[]> {
@@ -115,4 +115,4 @@ export async function getJson<T = unknown>(url: string, init: RequestInit = {}):
   return JSON.parse(text) as T;
 }
 
-export { freePort, pollUntil };
+export { freePort, pollUntil, settleAll };
